@@ -1,0 +1,451 @@
+//! `serve_connection`: THE handler, shared by thread mode and process mode's children.
+//!
+//! One connection, many requests: read a head under a deadline, decide the response,
+//! consume or refuse a request body, send, log, and go round again while the connection
+//! may persist (RFC 9112 §9.3). Socket accept, caps and modes live in `server.rs`.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::config::Config;
+use crate::date::{unix_secs, HttpDate};
+use crate::log;
+use crate::mime;
+use crate::request::{parse_head, Head, Parsed, Version};
+use crate::resolve::{resolve, Policy, Resolved};
+use crate::response::{send, write_head, Body, Persistence, Response, Status};
+use crate::target::Target;
+
+/// Bytes asked of the socket per read while a head is incomplete.
+const READ_CHUNK: usize = 1024;
+/// Buffers larger than this are shrunk back between requests, so idle connections stay small.
+const IDLE_CAPACITY: usize = 4 * 1024;
+/// Lingering close: how long, and how much, we keep reading before closing a connection
+/// whose client may still be sending, so the kernel does not reset it and destroy the
+/// response we just wrote (RFC 9112 §9.6).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Methods we know and refuse with 405; any other token gets 501.
+const KNOWN_METHODS: &[&str] = &[
+    "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+];
+const ALLOW: &str = "GET, HEAD";
+
+/// What every connection of one server shares: the configuration and the canonical root.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The configuration the server was started with.
+    pub config: Config,
+    /// The root, canonicalized once at start-up.
+    pub root: PathBuf,
+}
+
+/// Serves every request on `stream` until the connection ends.
+///
+/// Never panics on client input and never returns an error: a client that leaves, times
+/// out or misbehaves simply ends its own connection.
+pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    // Small responses go out in one write, but a head must never wait for an ACK.
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(ctx.config.limits.write_timeout));
+    let mut conn = Connection {
+        stream,
+        ctx,
+        peer,
+        out: Vec::new(),
+        log_line: Vec::new(),
+    };
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let mut first = true;
+    loop {
+        let len = match conn.wait_for_head(&mut buf, first) {
+            Ok(len) => len,
+            Err(End::Quiet) => return,
+            Err(End::Answer(status)) => {
+                conn.answer_and_close(&buf, Response::error(status));
+                return;
+            }
+        };
+        first = false;
+        match conn.serve_one(&mut buf, len) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(_) => return,
+        }
+        if buf.capacity() > IDLE_CAPACITY && buf.len() <= IDLE_CAPACITY {
+            buf.shrink_to(IDLE_CAPACITY);
+        }
+    }
+}
+
+/// Why no request head is coming.
+enum End {
+    /// Close without a word: the client left or stayed idle.
+    Quiet,
+    /// Answer with this status, then close.
+    Answer(Status),
+}
+
+/// How a request body is dealt with (RFC 9112 §6).
+enum BodyPlan {
+    /// No body, or one small enough to read and throw away: the connection stays usable.
+    Discard(u64),
+    /// A body we will not read: answer, then close.
+    Refuse,
+}
+
+struct Connection<'a> {
+    stream: &'a TcpStream,
+    ctx: &'a Context,
+    peer: IpAddr,
+    /// The response head (and small bodies), reused between requests.
+    out: Vec<u8>,
+    log_line: Vec<u8>,
+}
+
+impl Connection<'_> {
+    /// Reads until `buf` starts with a complete head; returns its length.
+    ///
+    /// The first request of a connection must arrive whole within the head timeout.
+    /// Later ones may idle for the keep-alive timeout, then have the head timeout from
+    /// their first byte. Pipelined bytes already in `buf` count as that first byte.
+    fn wait_for_head(&self, buf: &mut Vec<u8>, first: bool) -> Result<usize, End> {
+        let limits = &self.ctx.config.limits;
+        let mut started = !buf.is_empty();
+        let mut deadline = Instant::now()
+            + if first || started {
+                limits.head_timeout
+            } else {
+                limits.keep_alive_timeout
+            };
+        loop {
+            match parse_head(buf, limits.max_head_bytes, limits.max_headers) {
+                Ok(Parsed::Complete { len, .. }) => return Ok(len),
+                Ok(Parsed::Partial) => {}
+                Err(e) => return Err(End::Answer(e.status())),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                // RFC 9110 §15.5.9: 408 only when a request had begun.
+                return Err(if started {
+                    End::Answer(Status::RequestTimeout)
+                } else {
+                    End::Quiet
+                });
+            }
+            let _ = self.stream.set_read_timeout(Some(deadline - now));
+            let old = buf.len();
+            buf.resize(old + READ_CHUNK, 0);
+            let read = (&mut &*self.stream).read(&mut buf[old..]);
+            buf.truncate(old + *read.as_ref().unwrap_or(&0));
+            match read {
+                Ok(0) => return Err(End::Quiet),
+                Ok(_) => {
+                    if !started && !first {
+                        deadline = Instant::now() + limits.head_timeout;
+                    }
+                    started = true;
+                }
+                // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(End::Quiet),
+            }
+        }
+    }
+
+    /// Answers the complete head at the start of `buf` (`len` bytes long) and removes
+    /// it, and its body, from `buf`. Returns whether the connection may persist.
+    fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
+        let limits = &self.ctx.config.limits;
+        let Ok(Parsed::Complete { head, .. }) =
+            parse_head(&buf[..len], limits.max_head_bytes, limits.max_headers)
+        else {
+            // wait_for_head saw this very head complete; nothing else can happen.
+            return Ok(false);
+        };
+        let plan = match body_plan(&head, limits.max_discard_body) {
+            Ok(plan) => plan,
+            Err(why) => {
+                let _ = why;
+                let resp = Response::error(Status::BadRequest);
+                self.answer_and_close(buf, resp);
+                return Ok(false);
+            }
+        };
+        let mut persist = match head.version {
+            Version::Http11 => !head.connection_has("close"),
+            Version::Http10 => head.connection_has("keep-alive"),
+        };
+        if matches!(plan, BodyPlan::Refuse) {
+            persist = false;
+        }
+        let send_body = head.method != "HEAD";
+        let resp = self.respond(&head);
+        let now = now_secs();
+        if self.ctx.config.access_log {
+            let bytes = if send_body {
+                resp.body.content_length()
+            } else {
+                0
+            };
+            self.prepare_log(&buf[..len], &head, resp.status.code(), bytes, now);
+        }
+        let persistence = match (persist, head.version) {
+            (false, _) => Persistence::Close,
+            (true, Version::Http11) => Persistence::KeepAlive,
+            (true, Version::Http10) => Persistence::KeepAlive10,
+        };
+        drop(head);
+        buf.drain(..len);
+        if let BodyPlan::Discard(n) = plan {
+            self.discard_body(buf, n)?;
+        }
+        self.out.clear();
+        write_head(&mut self.out, &resp, now, persistence);
+        let result = send(&mut self.stream, &mut self.out, resp.body, send_body);
+        if self.out.capacity() > IDLE_CAPACITY {
+            self.out = Vec::new();
+        }
+        if self.ctx.config.access_log {
+            log::emit(&self.log_line);
+        }
+        result?;
+        if !persist {
+            // Unread bytes (a refused body, pipelined requests after `close`) would make
+            // the kernel reset the connection and the client could lose this response.
+            if matches!(plan, BodyPlan::Refuse) || !buf.is_empty() {
+                linger_close(self.stream);
+            }
+        }
+        Ok(persist)
+    }
+
+    /// Decides the response to a well-formed head. The one place method, target and
+    /// filesystem meet.
+    fn respond(&self, head: &Head<'_>) -> Response {
+        if head.method != "GET" && head.method != "HEAD" {
+            let status = if KNOWN_METHODS.contains(&head.method) {
+                Status::MethodNotAllowed
+            } else {
+                Status::NotImplemented
+            };
+            return Response::error(status).with("Allow", ALLOW);
+        }
+        let target = match Target::parse(head.target) {
+            Ok(t) => t,
+            Err(_) => return Response::error(Status::BadRequest),
+        };
+        let policy = Policy {
+            hidden: self.ctx.config.hidden,
+            follow_symlinks: self.ctx.config.follow_symlinks,
+        };
+        match resolve(&self.ctx.root, &target, policy) {
+            Ok(Resolved::File { file, meta, path }) => {
+                let mut resp = Response {
+                    status: Status::Ok,
+                    content_type: Some(mime::content_type(&path)),
+                    headers: Vec::new(),
+                    body: Body::File {
+                        file,
+                        len: meta.len(),
+                    },
+                };
+                // An mtime before 1970 or after 9999 gets no Last-Modified; it never panics.
+                if let Some(secs) = meta.modified().ok().and_then(unix_secs) {
+                    resp = resp.with("Last-Modified", HttpDate(secs).to_string());
+                }
+                resp
+            }
+            Ok(Resolved::Redirect(location)) => {
+                Response::error(Status::MovedPermanently).with("Location", location)
+            }
+            Ok(Resolved::NotFound) => Response::error(Status::NotFound),
+            Err(e) => {
+                let status = Status::from_io_error(&e);
+                if status == Status::InternalServerError {
+                    eprintln!("servedir: error serving {:?}: {e}", head.target);
+                }
+                Response::error(status)
+            }
+        }
+    }
+
+    /// Reads and throws away an `n`-byte request body, part of which may already be in
+    /// `buf`, so that the next request starts where it should.
+    fn discard_body(&self, buf: &mut Vec<u8>, n: u64) -> io::Result<()> {
+        let in_buf = (n.min(buf.len() as u64)) as usize;
+        buf.drain(..in_buf);
+        let mut left = n - in_buf as u64;
+        let deadline = Instant::now() + self.ctx.config.limits.head_timeout;
+        let mut scratch = [0u8; 1024];
+        while left > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            self.stream.set_read_timeout(Some(deadline - now))?;
+            let want = scratch.len().min(left as usize);
+            match (&mut &*self.stream).read(&mut scratch[..want]) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(got) => left -= got as u64,
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends an error response that ends the connection, logs it, and closes lingeringly:
+    /// after a malformed head nobody knows where the next request would start.
+    fn answer_and_close(&mut self, buf: &[u8], resp: Response) {
+        let now = now_secs();
+        if self.ctx.config.access_log {
+            let line = request_line(buf);
+            self.log_line.clear();
+            log::format(
+                &mut self.log_line,
+                &log::Entry {
+                    peer: self.peer,
+                    time: now,
+                    request_line: line,
+                    status: resp.status.code(),
+                    bytes: resp.body.content_length(),
+                    referer: None,
+                    user_agent: None,
+                },
+            );
+            log::emit(&self.log_line);
+        }
+        self.out.clear();
+        write_head(&mut self.out, &resp, now, Persistence::Close);
+        if send(&mut self.stream, &mut self.out, resp.body, true).is_ok() {
+            linger_close(self.stream);
+        }
+    }
+
+    fn prepare_log(&mut self, raw_head: &[u8], head: &Head<'_>, status: u16, bytes: u64, now: u64) {
+        let field = |name: &str| {
+            head.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.value)
+        };
+        self.log_line.clear();
+        log::format(
+            &mut self.log_line,
+            &log::Entry {
+                peer: self.peer,
+                time: now,
+                request_line: request_line(raw_head),
+                status,
+                bytes,
+                referer: field("referer"),
+                user_agent: field("user-agent"),
+            },
+        );
+    }
+}
+
+/// Content-Length / Transfer-Encoding rules for a request we do not want the body of.
+///
+/// # Errors
+/// Both fields together, or a Content-Length that is not one plain number: the framing
+/// is ambiguous (request smuggling, RFC 9112 §6.3), so the caller answers 400 and closes.
+fn body_plan(head: &Head<'_>, max_discard: u64) -> Result<BodyPlan, &'static str> {
+    let te = head.count("transfer-encoding") > 0;
+    let cl_fields = head.count("content-length");
+    if te && cl_fields > 0 {
+        return Err("both Transfer-Encoding and Content-Length");
+    }
+    if te {
+        return Ok(BodyPlan::Refuse);
+    }
+    if cl_fields == 0 {
+        return Ok(BodyPlan::Discard(0));
+    }
+    if cl_fields > 1 {
+        return Err("more than one Content-Length");
+    }
+    let value = head.header("content-length").unwrap_or("");
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("invalid Content-Length");
+    }
+    let n: u64 = value.parse().map_err(|_| "Content-Length overflows")?;
+    // A client waiting for `100 Continue` may never send the body: do not wait for it.
+    let waits_for_continue = head
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if n > max_discard || (n > 0 && waits_for_continue) {
+        return Ok(BodyPlan::Refuse);
+    }
+    Ok(BodyPlan::Discard(n))
+}
+
+/// The first line of a (possibly partial or malformed) head, for the log.
+fn request_line(buf: &[u8]) -> &[u8] {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let rest = &buf[start..];
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        b"-"
+    } else {
+        line
+    }
+}
+
+/// Half-closes, then reads and drops what the client still sends, for a bounded time.
+pub(crate) fn linger_close(stream: &TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut scratch = [0u8; 4096];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        let now = Instant::now();
+        if now >= deadline || stream.set_read_timeout(Some(deadline - now)).is_err() {
+            return;
+        }
+        match (&mut &*stream).read(&mut scratch) {
+            Ok(0) => return,
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Whether a read error is a timeout: `TimedOut`, or `WouldBlock` as Unix reports it.
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn now_secs() -> u64 {
+    unix_secs(SystemTime::now()).unwrap_or(0)
+}
+
+/// Writes a complete response on a connection that gets nothing else (e.g. 503 at the
+/// connection cap), then closes it. Used before any request byte was read.
+pub(crate) fn refuse(stream: &TcpStream, status: Status) {
+    let resp = Response::error(status).with("Retry-After", "1");
+    let mut out = Vec::new();
+    write_head(&mut out, &resp, now_secs(), Persistence::Close);
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = send(&mut &*stream, &mut out, resp.body, true);
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = (&*stream).flush();
+}

@@ -1,0 +1,68 @@
+//! servedir: a zero-dependency static-file HTTP/1.1 server, as a library.
+//!
+//! Start a server on an ephemeral port, point any HTTP client at it, and it serves the
+//! files below one directory with GET and HEAD, correctly and safely.
+//!
+//! ```no_run
+//! use servedir::{Config, Server};
+//!
+//! let server = Server::bind(Config { root: "tests/fixtures".into(), port: 0, ..Config::default() })?;
+//! let addr = server.local_addr(); // the real port, already bound
+//! # let _ = addr;
+//! server.run()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # The request pipeline
+//! Every connection, in either mode, runs the same handler (`connection.rs`):
+//! 1. Read the request head in chunks of at most 1 KiB, under a deadline and a size limit
+//!    (`request.rs`); bytes after the head stay buffered for the next pipelined request.
+//! 2. Parse and check it: request line, version, header syntax, exactly one `Host`.
+//! 3. Decide how to frame a request body: read and discard a small one, refuse (answer,
+//!    then close) a large or chunked one, 400 for ambiguous framing.
+//! 4. Refuse methods other than GET and HEAD (405 or 501, with `Allow`).
+//! 5. Reduce the target to clean segments (`target.rs`): query dropped, decoded once,
+//!    `.`/`..` resolved without ever climbing above the root.
+//! 6. Find it on disk (`resolve.rs`): hidden names, symlinks out of the root, directories
+//!    (301 to add the slash, then `index.html`), non-regular files.
+//! 7. Write the head and stream the body (`response.rs`), log one line (`log.rs`), and keep
+//!    the connection for the next request unless either side said close.
+//!
+//! # Modes
+//! [`Mode::Thread`] serves each connection on its own thread; [`Mode::Process`] in its own
+//! child process, a `servedir` executable started with a hidden flag and the socket as its
+//! standard input. See [`Config::process_exe`].
+//!
+//! # Security properties
+//! - Nothing outside the root is read: `..` is resolved on the decoded path before any
+//!   filesystem access and a path that climbs above the root is refused
+//!   (`target::tests::hostile_targets`, `target::tests::random_hostile_targets_never_escape`,
+//!   integration test `traversal::*`); symlinks leading out of the root are 404 unless
+//!   allowed (`resolve::tests::table`).
+//! - Dot-files are 404 unless `hidden` (`resolve::tests::table`).
+//! - Request heads are bounded in size, header count and time (`request::tests::limits`,
+//!   integration tests `limits::*`); writes time out.
+//! - A redirect `Location` is rebuilt from clean segments, so it never starts with `//`
+//!   (`target::tests::encoded_path_never_starts_with_two_slashes`).
+//! - Error bodies never contain internal details; log lines escape control characters
+//!   (`log::tests::client_bytes_cannot_inject_escapes_or_lines`).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+mod config;
+mod connection;
+pub mod date;
+mod log;
+pub mod mime;
+mod process;
+pub mod request;
+mod resolve;
+mod response;
+mod server;
+pub mod target;
+
+pub use config::{Config, Limits, Mode, DEFAULT_PORT};
+pub use process::serve_inherited_connection;
+pub use server::Server;

@@ -1,0 +1,67 @@
+//! The `servedir` command: arguments → `Config` → `Server::bind` → run; also the hidden
+//! entry point of process mode's children. Exit codes: 0 ok, 1 runtime failure, 2 usage.
+
+#![forbid(unsafe_code)]
+
+use std::env;
+use std::process::ExitCode;
+
+use servedir::cli::{self, Action};
+use servedir::{serve_inherited_connection, Mode, Server};
+
+fn main() -> ExitCode {
+    let action = match cli::parse(env::args_os().skip(1)) {
+        Ok(action) => action,
+        Err(e) => {
+            eprintln!("servedir: {e}\nTry 'servedir --help' for more information.");
+            return ExitCode::from(2);
+        }
+    };
+    match action {
+        Action::Help => {
+            print!("{}", cli::usage());
+            ExitCode::SUCCESS
+        }
+        Action::Version => {
+            println!("servedir {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Action::Child(config) => match serve_inherited_connection(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("servedir: child: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Action::Serve(mut config) => {
+            if config.mode == Mode::Process {
+                match env::current_exe() {
+                    Ok(exe) => config.process_exe = Some(exe),
+                    Err(e) => {
+                        eprintln!("servedir: cannot find my own executable for process mode: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            let server = match Server::bind(config) {
+                Ok(server) => server,
+                Err(e) => {
+                    eprintln!("servedir: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            // stderr is unbuffered: tests read these lines as soon as they are printed.
+            eprintln!("serving {}", server.root().display());
+            for addr in server.local_addrs() {
+                eprintln!("listening on http://{addr}/");
+            }
+            match server.run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("servedir: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

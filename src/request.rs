@@ -1,0 +1,471 @@
+//! The request head: find where it ends in a buffer and parse it (RFC 9112 §2–§5).
+//!
+//! Pure and borrowing: `parse_head` looks at bytes already read and says "complete",
+//! "need more bytes" (not an error), or which defect makes it unanswerable. Reading from
+//! the socket, deadlines and bodies belong to `connection.rs`.
+
+use crate::response::Status;
+
+/// The HTTP version of a request, as servedir answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// HTTP/1.0: the connection closes unless the client asks for keep-alive.
+    Http10,
+    /// HTTP/1.1, or a later 1.x minor version, answered as 1.1 (RFC 9110 §2.5).
+    Http11,
+}
+
+/// One header field; the value has surrounding whitespace removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The field name as sent (compare it case-insensitively).
+    pub name: &'a str,
+    /// The raw value: visible ASCII, spaces, tabs and obs-text (RFC 9110 §5.5).
+    pub value: &'a [u8],
+}
+
+/// A parsed request head, borrowing from the connection's buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head<'a> {
+    /// The method token; case-sensitive (RFC 9110 §9.1).
+    pub method: &'a str,
+    /// The request-target as sent; see `target.rs` for what it means.
+    pub target: &'a str,
+    /// The version as sent, for the access log (e.g. `HTTP/1.1`).
+    pub version_text: &'a str,
+    /// The version servedir answers with.
+    pub version: Version,
+    /// The header fields in order.
+    pub headers: Vec<Header<'a>>,
+}
+
+impl<'a> Head<'a> {
+    /// The value of the first field named `name` (ASCII case-insensitive), if it is UTF-8.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+    }
+
+    /// How many fields are named `name` (ASCII case-insensitive).
+    pub fn count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .count()
+    }
+
+    /// Whether a `Connection` field lists `option` (e.g. `close`, `keep-alive`).
+    pub fn connection_has(&self, option: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+            .flat_map(|h| h.value.split(|&b| b == b','))
+            .any(|tok| tok.trim_ascii().eq_ignore_ascii_case(option.as_bytes()))
+    }
+}
+
+/// What a buffer holds so far.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A whole head; `len` bytes of the buffer belong to it (what follows is the body
+    /// or the next pipelined request).
+    Complete {
+        /// The head.
+        head: Head<'a>,
+        /// Bytes consumed, including the empty line that ends the head.
+        len: usize,
+    },
+    /// The head has not ended yet: read more (this is not an error).
+    Partial,
+}
+
+/// Why a head cannot be answered normally. Each knows its status; the text is for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    /// The request line alone exceeds the head limit → 414.
+    UriTooLong,
+    /// The head exceeds the byte limit or the header count limit → 431.
+    TooLarge,
+    /// A major version other than 1 → 505.
+    VersionNotSupported,
+    /// Anything else malformed → 400.
+    Malformed(&'static str),
+}
+
+impl HeadError {
+    /// The status to answer with.
+    pub fn status(self) -> Status {
+        match self {
+            HeadError::UriTooLong => Status::UriTooLong,
+            HeadError::TooLarge => Status::HeaderFieldsTooLarge,
+            HeadError::VersionNotSupported => Status::VersionNotSupported,
+            HeadError::Malformed(_) => Status::BadRequest,
+        }
+    }
+
+    /// A short description for the log, never sent to the client.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeadError::UriTooLong => "request line too long",
+            HeadError::TooLarge => "request head too large",
+            HeadError::VersionNotSupported => "HTTP version not supported",
+            HeadError::Malformed(why) => why,
+        }
+    }
+}
+
+/// Looks for a complete head at the start of `buf` and parses it.
+///
+/// `max_bytes` bounds the head (request line, fields and line endings); `max_headers`
+/// bounds the field count. Empty lines before the request line are skipped, as
+/// RFC 9112 §2.2 recommends; bare LF is accepted as a line end, bare CR is not.
+///
+/// # Errors
+/// A [`HeadError`] once the bytes seen can no longer become a valid head: as soon as a
+/// defect is visible or the limit is passed, never just because bytes are missing.
+pub fn parse_head(
+    buf: &[u8],
+    max_bytes: usize,
+    max_headers: usize,
+) -> Result<Parsed<'_>, HeadError> {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let Some(end) = find_head_end(buf, start) else {
+        if buf.len() > max_bytes {
+            let line_ended = buf[start..].contains(&b'\n');
+            return Err(if line_ended {
+                HeadError::TooLarge
+            } else {
+                HeadError::UriTooLong
+            });
+        }
+        // A defect may already be visible in the complete lines: reject early so a
+        // hostile client cannot make us wait for a head that is already invalid.
+        if let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
+            parse_request_line(trim_cr(&buf[start..start + nl]))?;
+        }
+        return Ok(Parsed::Partial);
+    };
+    if end > max_bytes {
+        return Err(HeadError::TooLarge);
+    }
+    let mut lines = buf[start..end].split(|&b| b == b'\n').map(trim_cr);
+    let request_line = lines.next().unwrap_or_default();
+    let (method, target, version_text, version) = parse_request_line(request_line)?;
+    let mut headers = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if headers.len() == max_headers {
+            return Err(HeadError::TooLarge);
+        }
+        headers.push(parse_field(line)?);
+    }
+    let head = Head {
+        method,
+        target,
+        version_text,
+        version,
+        headers,
+    };
+    if head.version == Version::Http11 && head.count("host") != 1 {
+        // RFC 9112 §3.2: a 1.1 request without exactly one Host is answered 400.
+        return Err(HeadError::Malformed(
+            "HTTP/1.1 request without exactly one Host",
+        ));
+    }
+    if head.version == Version::Http10 && head.count("host") > 1 {
+        return Err(HeadError::Malformed("more than one Host"));
+    }
+    Ok(Parsed::Complete { head, len: end })
+}
+
+/// The index just past the empty line that ends the head, if it is in `buf`.
+fn find_head_end(buf: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + off;
+        match buf.get(nl + 1) {
+            Some(b'\n') => return Some(nl + 2),
+            Some(b'\r') if buf.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// tchar from RFC 9110 §5.6.2.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn token(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_empty() || !bytes.iter().all(|&b| is_tchar(b)) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
+type RequestLine<'a> = (&'a str, &'a str, &'a str, Version);
+
+/// `method SP request-target SP HTTP-version` with single spaces (RFC 9112 §3).
+fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, HeadError> {
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(m), Some(t), Some(v), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(HeadError::Malformed("request line is not three words"));
+    };
+    let method = token(m).ok_or(HeadError::Malformed("bad method token"))?;
+    if t.is_empty() || !t.iter().all(|&b| b.is_ascii_graphic()) {
+        return Err(HeadError::Malformed("bad request-target characters"));
+    }
+    let target = std::str::from_utf8(t).map_err(|_| HeadError::Malformed("bad request-target"))?;
+    let version = match v {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            match (major, minor) {
+                (b'1', b'0') => Version::Http10,
+                (b'1', _) => Version::Http11,
+                _ => return Err(HeadError::VersionNotSupported),
+            }
+        }
+        _ => return Err(HeadError::Malformed("malformed HTTP version")),
+    };
+    // The version bytes were all checked ASCII above.
+    let version_text = std::str::from_utf8(v).unwrap_or("HTTP/1.1");
+    Ok((method, target, version_text, version))
+}
+
+/// `field-name ":" OWS field-value OWS` (RFC 9112 §5).
+fn parse_field(line: &[u8]) -> Result<Header<'_>, HeadError> {
+    if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+        // RFC 9112 §5.2: obsolete line folding; we reject rather than unfold.
+        return Err(HeadError::Malformed("obsolete line folding"));
+    }
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(HeadError::Malformed("header line without colon"))?;
+    // RFC 9112 §5.1: no whitespace is allowed between the name and the colon.
+    let name = token(&line[..colon]).ok_or(HeadError::Malformed("bad header name"))?;
+    let value = line[colon + 1..].trim_ascii();
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        // Includes a bare CR and NUL (RFC 9110 §5.5).
+        return Err(HeadError::Malformed("control character in header value"));
+    }
+    Ok(Header { name, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 8192;
+
+    fn parse(buf: &[u8]) -> Result<Parsed<'_>, HeadError> {
+        parse_head(buf, MAX, 100)
+    }
+
+    fn complete(buf: &[u8]) -> (Head<'_>, usize) {
+        match parse(buf) {
+            Ok(Parsed::Complete { head, len }) => (head, len),
+            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(buf)),
+        }
+    }
+
+    fn error(buf: &[u8]) -> HeadError {
+        match parse(buf) {
+            Err(e) => e,
+            other => panic!(
+                "{:?}: expected an error, got {other:?}",
+                String::from_utf8_lossy(buf)
+            ),
+        }
+    }
+
+    const VALID: &[u8] = b"GET /a/b.txt?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1.0\r\nAccept:  */* \r\nConnection: keep-alive, Upgrade\r\n\r\n";
+
+    #[test]
+    fn parses_a_valid_head() {
+        let (head, len) = complete(VALID);
+        assert_eq!(len, VALID.len());
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.target, "/a/b.txt?x=1");
+        assert_eq!(head.version, Version::Http11);
+        assert_eq!(head.version_text, "HTTP/1.1");
+        assert_eq!(head.headers.len(), 4);
+        assert_eq!(head.header("HOST"), Some("example.com"));
+        assert_eq!(head.header("accept"), Some("*/*"));
+        assert!(head.connection_has("keep-alive"));
+        assert!(head.connection_has("upgrade"));
+        assert!(!head.connection_has("close"));
+    }
+
+    #[test]
+    fn every_prefix_of_a_valid_head_is_partial() {
+        for n in 0..VALID.len() {
+            assert_eq!(parse(&VALID[..n]), Ok(Parsed::Partial), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_head_are_not_consumed() {
+        let mut two = VALID.to_vec();
+        two.extend_from_slice(b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+        let (_, len) = complete(&two);
+        assert_eq!(len, VALID.len());
+        let (next, _) = complete(&two[len..]);
+        assert_eq!(next.target, "/next");
+    }
+
+    #[test]
+    fn bare_lf_and_leading_empty_lines() {
+        let (head, len) = complete(b"\r\n\nGET / HTTP/1.1\nHost: h\n\nrest");
+        assert_eq!(head.header("host"), Some("h"));
+        assert_eq!(len, 27);
+        let (head, _) = complete(b"GET / HTTP/1.0\n\n");
+        assert_eq!(head.version, Version::Http10);
+        assert!(head.headers.is_empty());
+    }
+
+    #[test]
+    fn versions() {
+        let (head, _) = complete(b"GET / HTTP/1.9\r\nHost: h\r\n\r\n");
+        assert_eq!(head.version, Version::Http11);
+        for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.1"] {
+            let req = format!("GET / {v}\r\nHost: h\r\n\r\n");
+            assert_eq!(error(req.as_bytes()), HeadError::VersionNotSupported, "{v}");
+        }
+        for v in [
+            "http/1.1",
+            "HTTP/1",
+            "HTTP/1.10",
+            "HTTP/11",
+            "HTTP/1.x",
+            "HTTPS/1.1",
+            "HTTP/1.1 ",
+        ] {
+            let req = format!("GET / {v}\r\nHost: h\r\n\r\n");
+            assert!(
+                matches!(error(req.as_bytes()), HeadError::Malformed(_)),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn host_rules() {
+        assert!(matches!(
+            error(b"GET / HTTP/1.1\r\n\r\n"),
+            HeadError::Malformed(_)
+        ));
+        assert!(matches!(
+            error(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"),
+            HeadError::Malformed(_)
+        ));
+        complete(b"GET / HTTP/1.0\r\n\r\n");
+        complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+    }
+
+    #[test]
+    fn malformed_heads() {
+        let table: &[&[u8]] = &[
+            b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n",
+            b"GET /\r\nHost: h\r\n\r\n",
+            b"GET\r\n\r\n",
+            b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\rHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n: empty-name\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX\x01: a\r\n\r\n",
+        ];
+        for req in table {
+            assert!(
+                matches!(error(req), HeadError::Malformed(_)),
+                "{:?}",
+                String::from_utf8_lossy(req)
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_request_line_is_rejected_before_the_head_ends() {
+        assert!(matches!(
+            parse(b"GARBAGE\r\nHost: h\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
+        assert_eq!(
+            parse(b"GET / HTTP/7.0\r\n"),
+            Err(HeadError::VersionNotSupported)
+        );
+    }
+
+    #[test]
+    fn obs_text_values_are_kept_but_not_returned_as_str() {
+        let (head, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\xe9\r\n\r\n");
+        assert_eq!(head.headers[1].value, b"caf\xe9");
+        assert_eq!(head.header("x-name"), None);
+    }
+
+    #[test]
+    fn limits() {
+        let filler = |n: usize| {
+            let mut req = b"GET / HTTP/1.1\r\nHost: h\r\nX: ".to_vec();
+            let fixed = req.len() + 4;
+            req.resize(n - 4, b'a');
+            assert!(n >= fixed);
+            req.extend_from_slice(b"\r\n\r\n");
+            req
+        };
+        let exact = filler(MAX);
+        assert!(matches!(parse(&exact), Ok(Parsed::Complete { .. })));
+        assert_eq!(parse(&filler(MAX + 1)), Err(HeadError::TooLarge));
+        // Unterminated and past the limit: too large, or 414 when the line never ended.
+        let mut open = b"GET / HTTP/1.1\r\nHost: h\r\nX: ".to_vec();
+        open.resize(MAX + 1, b'a');
+        assert_eq!(parse(&open), Err(HeadError::TooLarge));
+        let mut long_line = b"GET /".to_vec();
+        long_line.resize(MAX + 1, b'a');
+        assert_eq!(parse(&long_line), Err(HeadError::UriTooLong));
+        let mut at_limit = b"GET /".to_vec();
+        at_limit.resize(MAX, b'a');
+        assert_eq!(parse(&at_limit), Ok(Parsed::Partial));
+
+        let mut many = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        for i in 0..99 {
+            many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        let mut over = many.clone();
+        many.extend_from_slice(b"\r\n");
+        assert!(matches!(parse(&many), Ok(Parsed::Complete { .. })));
+        over.extend_from_slice(b"X-last: v\r\n\r\n");
+        assert_eq!(parse(&over), Err(HeadError::TooLarge));
+    }
+
+    #[test]
+    fn error_statuses() {
+        assert_eq!(HeadError::UriTooLong.status().code(), 414);
+        assert_eq!(HeadError::TooLarge.status().code(), 431);
+        assert_eq!(HeadError::VersionNotSupported.status().code(), 505);
+        assert_eq!(HeadError::Malformed("x").status().code(), 400);
+    }
+}

@@ -1,0 +1,246 @@
+//! Clean path segments + root → an open file, a redirect, or not found.
+//!
+//! The only place a request touches the filesystem before a body is sent. It trusts
+//! `target.rs` for the shape of the segments and adds what only the filesystem knows:
+//! directories, index files, symlinks that lead out of the root, and non-regular files.
+
+use std::fs::{self, File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::target::Target;
+
+/// The file served for a directory requested with a trailing slash.
+pub const INDEX_FILE: &str = "index.html";
+
+/// What the filesystem says a target names.
+#[derive(Debug)]
+pub enum Resolved {
+    /// A regular file, opened; `meta` comes from the open handle.
+    File {
+        /// The open file.
+        file: File,
+        /// Its metadata (size, modification time).
+        meta: Metadata,
+        /// The path it was opened by (for the Content-Type).
+        path: PathBuf,
+    },
+    /// A directory requested without its trailing slash: redirect to this path.
+    Redirect(String),
+    /// Nothing servable here: missing, hidden, a symlink out of the root, not a regular
+    /// file, or a file requested with a trailing slash.
+    NotFound,
+}
+
+/// What resolution may serve.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy {
+    /// Serve names starting with `.`.
+    pub hidden: bool,
+    /// Serve files whose real path is outside the root.
+    pub follow_symlinks: bool,
+}
+
+/// Resolves `target` below `root`, which must be canonical (absolute, no symlinks).
+///
+/// # Errors
+/// Filesystem errors other than "not there" are returned for the caller to map with
+/// `Status::from_io_error` (permission denied → 403, others → 500).
+pub fn resolve(root: &Path, target: &Target, policy: Policy) -> io::Result<Resolved> {
+    if !policy.hidden && target.segments.iter().any(|s| s.starts_with('.')) {
+        return Ok(Resolved::NotFound);
+    }
+    let mut path = root.to_path_buf();
+    path.extend(&target.segments);
+    let Some(meta) = lookup(&path, root, policy)? else {
+        return Ok(Resolved::NotFound);
+    };
+    if meta.is_dir() {
+        if !target.trailing_slash {
+            let mut location = target.encoded_path(true);
+            if let Some(q) = &target.query {
+                location.push('?');
+                location.push_str(q);
+            }
+            return Ok(Resolved::Redirect(location));
+        }
+        path.push(INDEX_FILE);
+        match lookup(&path, root, policy)? {
+            Some(m) if m.is_file() => {}
+            _ => return Ok(Resolved::NotFound),
+        }
+    } else if !meta.is_file() || target.trailing_slash {
+        // FIFOs, sockets and devices are never opened (a FIFO would block the thread);
+        // `/file.txt/` names a directory that does not exist.
+        return Ok(Resolved::NotFound);
+    }
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if is_missing(&e) => return Ok(Resolved::NotFound),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        // Replaced by something else between the lookup and the open.
+        return Ok(Resolved::NotFound);
+    }
+    Ok(Resolved::File { file, meta, path })
+}
+
+/// Metadata of `path` (following symlinks), or `None` when it does not exist or, unless
+/// symlinks may be followed, when its real path leaves the root.
+fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
+    let result = if policy.follow_symlinks {
+        fs::metadata(path)
+    } else {
+        fs::canonicalize(path).and_then(|real| {
+            if real.starts_with(root) {
+                fs::metadata(&real)
+            } else {
+                Err(io::ErrorKind::NotFound.into())
+            }
+        })
+    };
+    match result {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if is_missing(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Errors that mean "there is nothing here to serve": 404, not 500.
+fn is_missing(e: &io::Error) -> bool {
+    const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename
+    ) || e.raw_os_error() == Some(ELOOP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TempRoot(PathBuf);
+    impl Drop for TempRoot {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn temp_root(name: &str) -> (TempRoot, PathBuf) {
+        let base =
+            std::env::temp_dir().join(format!("servedir-resolve-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let root = base.join("root");
+        fs::create_dir_all(root.join("dir/sub")).unwrap();
+        fs::create_dir_all(root.join("noindex")).unwrap();
+        fs::create_dir_all(root.join(".git")).unwrap();
+        fs::write(root.join("a.txt"), "a").unwrap();
+        fs::write(root.join("dir/index.html"), "index").unwrap();
+        fs::write(root.join(".env"), "secret").unwrap();
+        fs::write(root.join(".git/config"), "secret").unwrap();
+        fs::write(base.join("secret.txt"), "secret").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(base.join("secret.txt"), root.join("out-link")).unwrap();
+            std::os::unix::fs::symlink(&base, root.join("out-dir")).unwrap();
+            std::os::unix::fs::symlink("a.txt", root.join("in-link")).unwrap();
+            std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
+        }
+        let root = fs::canonicalize(root).unwrap();
+        (TempRoot(base), root)
+    }
+
+    fn run(root: &Path, raw: &str, policy: Policy) -> String {
+        let target = Target::parse(raw).unwrap();
+        match resolve(root, &target, policy) {
+            Ok(Resolved::File { path, .. }) => {
+                format!(
+                    "file {}",
+                    path.strip_prefix(root).unwrap_or(&path).display()
+                )
+            }
+            Ok(Resolved::Redirect(l)) => format!("redirect {l}"),
+            Ok(Resolved::NotFound) => "404".into(),
+            Err(e) => format!("error {:?}", e.kind()),
+        }
+    }
+
+    #[test]
+    fn table() {
+        let (_guard, root) = temp_root("table");
+        let strict = Policy::default();
+        let table = [
+            ("/a.txt", "file a.txt"),
+            ("/a.txt/", "404"),
+            ("/a.txt/x", "404"),
+            ("/missing", "404"),
+            ("/dir", "redirect /dir/"),
+            ("/dir?x=1&y", "redirect /dir/?x=1&y"),
+            ("/dir/", "file dir/index.html"),
+            ("/dir/sub", "redirect /dir/sub/"),
+            ("/dir/sub/", "404"),
+            ("/noindex/", "404"),
+            ("/", "404"),
+            ("/.env", "404"),
+            ("/.git/config", "404"),
+            ("/dir/../.env", "404"),
+            ("/out-link", "404"),
+            ("/out-dir/secret.txt", "404"),
+            ("/out-dir", "404"),
+            ("/in-link", "file in-link"),
+            ("/loop", "404"),
+            ("//dir", "redirect /dir/"),
+            ("/%2e/dir", "redirect /dir/"),
+        ];
+        for (raw, want) in table {
+            assert_eq!(run(&root, raw, strict), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn policies_open_up_hidden_files_and_symlinks() {
+        let (_guard, root) = temp_root("policy");
+        let open = Policy {
+            hidden: true,
+            follow_symlinks: true,
+        };
+        assert_eq!(run(&root, "/.env", open), "file .env");
+        assert_eq!(run(&root, "/out-link", open), "file out-link");
+        assert_eq!(
+            run(&root, "/out-dir/secret.txt", open),
+            "file out-dir/secret.txt"
+        );
+        let hidden_only = Policy {
+            hidden: true,
+            follow_symlinks: false,
+        };
+        assert_eq!(run(&root, "/.git/config", hidden_only), "file .git/config");
+        assert_eq!(run(&root, "/out-link", hidden_only), "404");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_never_opened() {
+        let (_guard, root) = temp_root("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            panic!("mkfifo is needed for this test");
+        }
+        assert_eq!(run(&root, "/pipe", Policy::default()), "404");
+        assert_eq!(
+            run(
+                &root,
+                "/pipe",
+                Policy {
+                    hidden: true,
+                    follow_symlinks: true
+                }
+            ),
+            "404"
+        );
+    }
+}

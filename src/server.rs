@@ -1,0 +1,261 @@
+//! `Server`: bind the listeners, run the accept loops, hand each connection to a thread
+//! (or, in process mode, to `process.rs`), and hold the connection cap.
+//!
+//! It never parses a byte of a request: that is `connection.rs`.
+
+use std::fs;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, Mode};
+use crate::connection::{refuse, serve_connection, Context};
+use crate::process::Children;
+use crate::response::Status;
+
+/// Stack size of a connection thread. The handler keeps its buffers on the heap, so
+/// this bounds address space, not memory: only touched pages cost RSS, and an idle
+/// connection touches a few KiB. Large enough for the panic machinery and `fs` calls.
+const CONNECTION_STACK: usize = 128 * 1024;
+/// How long the accept loop pauses when the process is out of file descriptors, so it
+/// neither spins at 100% CPU nor exits; connections finishing free descriptors.
+const FD_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A bound server: its listeners exist and its port is real, but nothing is served
+/// until [`Server::run`].
+///
+/// # Examples
+/// ```no_run
+/// use servedir::{Config, Server};
+///
+/// let server = Server::bind(Config { root: "html".into(), port: 0, ..Config::default() })?;
+/// println!("serving on http://{}/", server.local_addr());
+/// server.run()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    listeners: Vec<TcpListener>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) ctx: Context,
+    active: AtomicUsize,
+}
+
+impl Server {
+    /// Canonicalizes the root and binds one listener per address in `config.bind`, all
+    /// on one port (with port 0, the one the first listener got).
+    ///
+    /// Binding the default loopback pair skips `::1` on a machine without IPv6.
+    ///
+    /// # Errors
+    /// The root is missing or not a directory; process mode without
+    /// `Config::process_exe`; an address cannot be bound. Each message names the path
+    /// or address and the OS error, e.g. `cannot bind 127.0.0.1:7890: Address already
+    /// in use (os error 98)`.
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let root = fs::canonicalize(&config.root).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot serve {}: {e}", config.root.display()),
+            )
+        })?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("cannot serve {}: not a directory", config.root.display()),
+            ));
+        }
+        if config.mode == Mode::Process && config.process_exe.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "process mode needs Config::process_exe: the path of a servedir binary",
+            ));
+        }
+        if config.bind.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to bind",
+            ));
+        }
+        let listeners = bind_all(&config.bind, config.port)?;
+        let mut config = config;
+        config.root = root.clone();
+        Ok(Server {
+            listeners,
+            shared: Arc::new(Shared {
+                ctx: Context { config, root },
+                active: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The address of the first listener; its port is the real one even if 0 was asked.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addrs()[0]
+    }
+
+    /// The addresses of all listeners, in the order of `Config::bind`.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// The served directory, canonicalized.
+    pub fn root(&self) -> &Path {
+        &self.shared.ctx.root
+    }
+
+    /// Serves until the process ends: one accept loop per listener.
+    ///
+    /// # Errors
+    /// Only if a helper thread cannot be started at all. Accept errors are logged and
+    /// survived, never returned.
+    pub fn run(self) -> io::Result<()> {
+        let children = match self.shared.ctx.config.mode {
+            Mode::Thread => None,
+            Mode::Process => Some(Children::start()?),
+        };
+        let mut listeners = self.listeners;
+        let last = listeners.pop().expect("bind made at least one listener");
+        let mut loops = Vec::new();
+        for listener in listeners {
+            let shared = Arc::clone(&self.shared);
+            let children = children.clone();
+            loops.push(
+                thread::Builder::new()
+                    .name("servedir-accept".into())
+                    .spawn(move || accept_loop(&listener, &shared, children.as_ref()))?,
+            );
+        }
+        accept_loop(&last, &self.shared, children.as_ref());
+        for l in loops {
+            let _ = l.join();
+        }
+        Ok(())
+    }
+}
+
+/// Binds every address on one port; with port 0 the first listener picks it.
+fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
+    let is_default = addrs == Config::loopback().as_slice();
+    // With port 0, another process may take the first listener's port on the second
+    // address before we bind it: start over a few times.
+    for _attempt in 0..10 {
+        let mut listeners: Vec<TcpListener> = Vec::new();
+        let mut port = requested;
+        let mut retry = false;
+        for &ip in addrs {
+            let addr = SocketAddr::new(ip, port);
+            match TcpListener::bind(addr) {
+                Ok(l) => {
+                    port = l.local_addr()?.port();
+                    listeners.push(l);
+                }
+                // No IPv6 on this machine: the default loopback pair serves IPv4 only.
+                Err(e) if is_default && ip.is_ipv6() && !listeners.is_empty() && no_ipv6(&e) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::AddrInUse
+                        && requested == 0
+                        && !listeners.is_empty() =>
+                {
+                    retry = true;
+                    break;
+                }
+                Err(e) => return Err(io::Error::new(e.kind(), format!("cannot bind {addr}: {e}"))),
+            }
+        }
+        if !retry {
+            return Ok(listeners);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "cannot bind: no port was free on every address",
+    ))
+}
+
+fn no_ipv6(e: &io::Error) -> bool {
+    // EAFNOSUPPORT (97) or EADDRNOTAVAIL (99): IPv6 disabled or ::1 not configured.
+    matches!(e.raw_os_error(), Some(97) | Some(99)) || e.kind() == io::ErrorKind::AddrNotAvailable
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&Children>) {
+    let mut last_report: Option<Instant> = None;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => match children {
+                None => spawn_thread(shared, stream),
+                Some(children) => children.spawn(shared, stream),
+            },
+            Err(e) => {
+                let out_of_fds = matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12));
+                let quiet = matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                );
+                // Report at most once a second: a flood of EMFILE must not flood stderr.
+                if !quiet && last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    eprintln!("servedir: accept failed: {e}");
+                    last_report = Some(Instant::now());
+                }
+                if out_of_fds {
+                    thread::sleep(FD_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// A claim on one of the `max_connections` slots, released on drop, even when the
+/// connection's thread panics.
+pub(crate) struct Slot(Arc<Shared>);
+
+impl Slot {
+    /// Takes a slot, or `None` when the server is at its cap.
+    pub(crate) fn take(shared: &Arc<Shared>) -> Option<Slot> {
+        let max = shared.ctx.config.limits.max_connections;
+        if shared.active.fetch_add(1, Ordering::AcqRel) >= max {
+            shared.active.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot(Arc::clone(shared)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
+    let Some(slot) = Slot::take(shared) else {
+        refuse(&stream, Status::ServiceUnavailable);
+        return;
+    };
+    // Shared so that, if the thread cannot start, we still hold the socket to say 503.
+    let stream = Arc::new(stream);
+    let theirs = Arc::clone(&stream);
+    let worker_shared = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("servedir-conn".into())
+        .stack_size(CONNECTION_STACK)
+        .spawn(move || {
+            let _slot = slot;
+            serve_connection(&theirs, &worker_shared.ctx);
+        });
+    if let Err(e) = spawned {
+        eprintln!("servedir: cannot start a connection thread: {e}");
+        refuse(&stream, Status::ServiceUnavailable);
+    }
+}

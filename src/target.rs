@@ -1,0 +1,427 @@
+//! Request-target → clean path segments: the one place a URL becomes a path.
+//!
+//! Pure: strips the query and fragment, percent-decodes exactly once, removes `.` and
+//! `..` segments, and rejects anything that could name a file outside the root. It never
+//! touches the filesystem; `resolve.rs` does.
+
+use std::fmt;
+
+/// A request-target reduced to path segments that are safe to join onto a root.
+///
+/// Every segment is non-empty, is not `.` or `..`, and contains no `/`, `\` or NUL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The decoded path segments, in order; empty for `/`.
+    pub segments: Vec<String>,
+    /// Whether the path ended in `/` (or in a `.`/`..` segment, which names a directory).
+    pub trailing_slash: bool,
+    /// The raw query string after `?`, without the `?`; kept for redirects.
+    pub query: Option<String>,
+}
+
+/// Why a request-target was refused. Every variant is answered with 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetError {
+    /// `*` (asterisk-form) or `host:port` (authority-form): not for GET/HEAD of a file.
+    UnsupportedForm,
+    /// An absolute-form target whose scheme is not http or https, or is malformed.
+    BadAbsoluteForm,
+    /// `%` not followed by two hex digits.
+    BadEscape,
+    /// A decoded NUL byte.
+    Nul,
+    /// A backslash, raw or decoded: some systems treat it as a separator.
+    Backslash,
+    /// The decoded path is not UTF-8.
+    NotUtf8,
+    /// A `..` segment would climb above the root.
+    AboveRoot,
+}
+
+impl TargetError {
+    /// A short description for the log (never sent to the client).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetError::UnsupportedForm => "unsupported request-target form",
+            TargetError::BadAbsoluteForm => "malformed absolute-form target",
+            TargetError::BadEscape => "bad percent-escape in target",
+            TargetError::Nul => "NUL in target",
+            TargetError::Backslash => "backslash in target",
+            TargetError::NotUtf8 => "target is not UTF-8",
+            TargetError::AboveRoot => "target climbs above the root",
+        }
+    }
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Target {
+    /// Parses a request-target (origin-form `/a/b?q` or absolute-form `http://host/a/b`).
+    ///
+    /// # Errors
+    /// A [`TargetError`] naming the defect; the caller answers 400.
+    pub fn parse(raw: &str) -> Result<Target, TargetError> {
+        let path_and_query = origin_part(raw)?;
+        // RFC 9112 §3.2: a fragment is never sent, but a hostile client may; drop it.
+        let path_and_query = match path_and_query.find('#') {
+            Some(i) => &path_and_query[..i],
+            None => path_and_query,
+        };
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned())),
+            None => (path_and_query, None),
+        };
+        let decoded = percent_decode(path)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| TargetError::NotUtf8)?;
+        if decoded.contains('\0') {
+            return Err(TargetError::Nul);
+        }
+        if decoded.contains('\\') {
+            return Err(TargetError::Backslash);
+        }
+        let mut segments: Vec<String> = Vec::new();
+        let mut trailing_slash = true;
+        // Decoding happens before splitting, so `%2f` separates segments and `..%2f`
+        // is an ordinary `..`: whatever the encoding, `..` is resolved here, never by the OS.
+        for seg in decoded.split('/') {
+            match seg {
+                "" => {}
+                "." => trailing_slash = true,
+                ".." => {
+                    if segments.pop().is_none() {
+                        return Err(TargetError::AboveRoot);
+                    }
+                    trailing_slash = true;
+                }
+                _ => {
+                    segments.push(seg.to_owned());
+                    trailing_slash = false;
+                }
+            }
+        }
+        if decoded.ends_with('/') {
+            trailing_slash = true;
+        }
+        Ok(Target {
+            segments,
+            trailing_slash,
+            query,
+        })
+    }
+
+    /// The clean path, percent-encoded, starting with exactly one `/`: safe as a
+    /// `Location`, because no segment is empty and none holds `/` or `\` (so it can
+    /// never start with `//` or `/\`, the CVE-2021-28861 open redirect).
+    pub fn encoded_path(&self, trailing_slash: bool) -> String {
+        let mut out =
+            String::with_capacity(1 + self.segments.iter().map(|s| s.len() + 1).sum::<usize>());
+        for seg in &self.segments {
+            out.push('/');
+            percent_encode_into(seg, &mut out);
+        }
+        if trailing_slash || self.segments.is_empty() {
+            out.push('/');
+        }
+        out
+    }
+}
+
+/// Reduces absolute-form (RFC 9112 §3.2.2) to its path and query; checks origin-form.
+fn origin_part(raw: &str) -> Result<&str, TargetError> {
+    if raw.starts_with('/') {
+        return Ok(raw);
+    }
+    if raw == "*" {
+        return Err(TargetError::UnsupportedForm);
+    }
+    let rest = strip_prefix_ignore_case(raw, "http://")
+        .or_else(|| strip_prefix_ignore_case(raw, "https://"));
+    let Some(rest) = rest else {
+        // Neither `/...` nor `scheme://...`: authority-form (`host:port`) or garbage.
+        return Err(if raw.contains("://") {
+            TargetError::BadAbsoluteForm
+        } else {
+            TargetError::UnsupportedForm
+        });
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.is_empty() || authority.contains('@') {
+        // `http:///x` has no host; userinfo is deprecated (RFC 9110 §4.2.4).
+        return Err(TargetError::BadAbsoluteForm);
+    }
+    // `path` is empty or starts with `/`, `?` or `#`; `http://h?q` has the path `/`.
+    Ok(if path.is_empty() { "/" } else { path })
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes once. `+` stays `+`: it means space only in form bodies.
+fn percent_decode(s: &str) -> Result<Vec<u8>, TargetError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = bytes.get(i + 1).copied().and_then(hex_value);
+            let lo = bytes.get(i + 2).copied().and_then(hex_value);
+            match (hi, lo) {
+                (Some(h), Some(l)) => out.push(h << 4 | l),
+                _ => return Err(TargetError::BadEscape),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters and
+/// the sub-delimiters that are harmless in a path is escaped.
+pub fn percent_encode_into(segment: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in segment.as_bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(raw: &str) -> Result<Vec<String>, TargetError> {
+        Target::parse(raw).map(|t| t.segments)
+    }
+
+    #[test]
+    fn clean_targets() {
+        let table: &[(&str, &[&str], bool)] = &[
+            ("/", &[], true),
+            ("/index.html", &["index.html"], false),
+            ("/a/b/", &["a", "b"], true),
+            ("//x", &["x"], false),
+            ("/./a/./b", &["a", "b"], false),
+            ("/a/.", &["a"], true),
+            ("/a/b/..", &["a"], true),
+            ("/a/../b", &["b"], false),
+            ("/a%20b.txt", &["a b.txt"], false),
+            ("/a+b", &["a+b"], false),
+            ("/%41%62", &["Ab"], false),
+            ("/caf%C3%A9", &["café"], false),
+            ("/a%2fb", &["a", "b"], false),
+            ("/x?q=1", &["x"], false),
+            ("/x#frag", &["x"], false),
+            ("/%252e%252e/", &["%2e%2e"], true),
+            ("http://host/a/b", &["a", "b"], false),
+            ("HTTP://host:80/a", &["a"], false),
+            ("https://h", &[], true),
+            ("http://h?x=1", &[], true),
+        ];
+        for (raw, want, slash) in table {
+            let t = Target::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(t.segments, *want, "{raw}");
+            assert_eq!(t.trailing_slash, *slash, "{raw}");
+        }
+    }
+
+    #[test]
+    fn hostile_targets() {
+        use TargetError::*;
+        let table: &[(&str, TargetError)] = &[
+            ("/../", AboveRoot),
+            ("/..", AboveRoot),
+            ("/../../etc/passwd", AboveRoot),
+            ("/%2e%2e/", AboveRoot),
+            ("/%2E%2e%2f", AboveRoot),
+            ("/%2E%2e/etc/passwd", AboveRoot),
+            ("/..%2f..%2fetc/passwd", AboveRoot),
+            ("/a/../../b", AboveRoot),
+            ("/a/%2e%2e/%2e%2e/b", AboveRoot),
+            ("http://h/../x", AboveRoot),
+            ("http://h/a/%2e%2e/..", AboveRoot),
+            ("/a%00.txt", Nul),
+            ("/a%00/../b", Nul),
+            ("/a\\b", Backslash),
+            ("/..\\..\\x", Backslash),
+            ("/a%5cb", Backslash),
+            ("/a%5C..%5Cb", Backslash),
+            ("/%", BadEscape),
+            ("/%4", BadEscape),
+            ("/%zz", BadEscape),
+            ("/%%30", BadEscape),
+            ("/%ff", NotUtf8),
+            ("/%c3", NotUtf8),
+            ("*", UnsupportedForm),
+            ("example.com:80", UnsupportedForm),
+            ("index.html", UnsupportedForm),
+            ("", UnsupportedForm),
+            ("ftp://h/x", BadAbsoluteForm),
+            ("http:///x", BadAbsoluteForm),
+            ("http://user@h/x", BadAbsoluteForm),
+        ];
+        for (raw, want) in table {
+            assert_eq!(Target::parse(raw), Err(*want), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn query_is_kept_raw() {
+        let t = Target::parse("/d?a=%20&b").unwrap();
+        assert_eq!(t.query.as_deref(), Some("a=%20&b"));
+        assert_eq!(Target::parse("/d").unwrap().query, None);
+        assert_eq!(Target::parse("/d?").unwrap().query.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn over_long_target_is_fine_and_bounded() {
+        let long = format!("/{}", "a/".repeat(10_000));
+        assert_eq!(segs(&long).unwrap().len(), 10_000);
+        let climb = format!("/{}", "../".repeat(10_000));
+        assert_eq!(segs(&climb), Err(TargetError::AboveRoot));
+    }
+
+    #[test]
+    fn encoded_path_never_starts_with_two_slashes() {
+        for raw in [
+            "//evil.com",
+            "/%2f%2fevil.com",
+            "///a",
+            "/%2fa/",
+            "/./%2f/b",
+        ] {
+            let t = Target::parse(raw).unwrap();
+            let loc = t.encoded_path(true);
+            assert!(
+                loc.starts_with('/') && !loc.starts_with("//"),
+                "{raw} → {loc}"
+            );
+            assert!(!loc.contains('\\'), "{raw} → {loc}");
+        }
+        let t = Target::parse("/a%20b/%3Cx%3E%23%3F%25/").unwrap();
+        assert_eq!(t.encoded_path(true), "/a%20b/%3Cx%3E%23%3F%25/");
+        assert_eq!(Target::parse("/").unwrap().encoded_path(false), "/");
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let names = ["a b", "<b>x&y\".txt", "a b#c?.txt", "100%", "é", "x;y=z"];
+        for name in names {
+            let mut enc = String::new();
+            percent_encode_into(name, &mut enc);
+            let t = Target::parse(&format!("/{enc}")).unwrap();
+            assert_eq!(t.segments, [name], "{enc}");
+        }
+    }
+
+    /// A seeded xorshift generator: the property test is re-runnable from its seed.
+    struct XorShift(u64);
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    /// Property: whatever the client sends, an accepted target's segments, joined onto a
+    /// root, stay below it, and the redirect form of it is a same-origin path.
+    #[test]
+    fn random_hostile_targets_never_escape() {
+        let seed = std::env::var("SERVEDIR_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x5EED_2026_u64);
+        println!("seed {seed} (rerun with SERVEDIR_SEED={seed})");
+        let fragments = [
+            "/", "//", "..", ".", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", "%00", "a", "b.txt",
+            "%252e", "?", "#", "%", "%c0%ae", "..%2f", ".%2e", "%2e.", "~", "http://h", ":", "%20",
+            "etc", "passwd", "....", ".../", "%u002e",
+        ];
+        let mut rng = XorShift(seed | 1);
+        let mut accepted = 0;
+        for _ in 0..10_000 {
+            let n = 1 + rng.next() % 12;
+            let mut raw = String::from(if rng.next().is_multiple_of(8) {
+                "http://h/"
+            } else {
+                "/"
+            });
+            for _ in 0..n {
+                raw.push_str(rng.pick(&fragments));
+            }
+            let Ok(t) = Target::parse(&raw) else { continue };
+            accepted += 1;
+            // Joining each segment as a path component, depth never drops below 0
+            // because no segment is `.`, `..`, empty, or holds a separator or NUL.
+            let root = std::path::Path::new("/srv/root");
+            let mut path = root.to_path_buf();
+            for s in &t.segments {
+                assert!(!s.is_empty() && s != "." && s != "..", "{raw:?} → {s:?}");
+                assert!(!s.contains(['/', '\\', '\0']), "{raw:?} → {s:?}");
+                path.push(s);
+            }
+            let normal: Vec<_> = path.components().collect();
+            assert!(path.starts_with(root), "{raw:?}");
+            assert!(
+                !normal
+                    .iter()
+                    .any(|c| matches!(c, std::path::Component::ParentDir)),
+                "{raw:?}"
+            );
+            assert!(!t.encoded_path(true).starts_with("//"), "{raw:?}");
+        }
+        assert!(
+            accepted > 1000,
+            "generator too hostile to test much: {accepted}"
+        );
+    }
+}
