@@ -136,12 +136,7 @@ pub fn parse_head(
         .unwrap_or(buf.len());
     let Some(end) = find_head_end(buf, start) else {
         if buf.len() > max_bytes {
-            let line_ended = buf[start..].contains(&b'\n');
-            return Err(if line_ended {
-                HeadError::TooLarge
-            } else {
-                HeadError::UriTooLong
-            });
+            return Err(too_large(buf, start, max_bytes));
         }
         // A defect may already be visible in the complete lines: reject early so a
         // hostile client cannot make us wait for a head that is already invalid.
@@ -151,7 +146,7 @@ pub fn parse_head(
         return Ok(Parsed::Partial);
     };
     if end > max_bytes {
-        return Err(HeadError::TooLarge);
+        return Err(too_large(buf, start, max_bytes));
     }
     let mut lines = buf[start..end].split(|&b| b == b'\n').map(trim_cr);
     let request_line = lines.next().unwrap_or_default();
@@ -197,6 +192,14 @@ fn find_head_end(buf: &[u8], start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// 414 when the request line alone does not fit in the limit, else 431.
+fn too_large(buf: &[u8], start: usize, max_bytes: usize) -> HeadError {
+    match buf[start..].iter().position(|&b| b == b'\n') {
+        Some(nl) if start + nl < max_bytes => HeadError::TooLarge,
+        _ => HeadError::UriTooLong,
+    }
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -446,6 +449,10 @@ mod tests {
         let mut long_line = b"GET /".to_vec();
         long_line.resize(MAX + 1, b'a');
         assert_eq!(parse(&long_line), Err(HeadError::UriTooLong));
+        let mut long_complete = b"GET /".to_vec();
+        long_complete.resize(MAX + 1, b'a');
+        long_complete.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(parse(&long_complete), Err(HeadError::UriTooLong));
         let mut at_limit = b"GET /".to_vec();
         at_limit.resize(MAX, b'a');
         assert_eq!(parse(&at_limit), Ok(Parsed::Partial));

@@ -1,0 +1,135 @@
+//! The command line: help, version, usage errors (exit 2), runtime failures (exit 1).
+
+use std::net::TcpListener;
+
+use assert_cmd::Command;
+
+use crate::util::*;
+
+fn servedir() -> Command {
+    Command::new(binary())
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn help_describes_both_modes_and_every_flag() {
+    let out = servedir().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--port",
+        "--bind",
+        "--mode",
+        "thread",
+        "process",
+        "--max-connections",
+        "--timeout",
+        "--hidden",
+        "--follow-symlinks",
+        "--quiet",
+        "--version",
+    ] {
+        assert!(text.contains(needle), "help lacks {needle}");
+    }
+    let out = servedir().arg("-h").output().unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = servedir().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("servedir {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_quoting_the_input() {
+    for (args, needle) in [
+        (&["--frobnicate"][..], "'--frobnicate'"),
+        (&["--port", "http"], "'http'"),
+        (&["--port", "70000"], "'70000'"),
+        (&["--mode", "fork"], "'fork'"),
+        (&["--timeout", "soon"], "'soon'"),
+        (&["--bind", "localhost:80"], "'localhost:80'"),
+        (&["a", "b"], "'b'"),
+        (&["--port"], "--port"),
+    ] {
+        let out = servedir().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr_of(&out);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.contains("--help"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 2, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_missing_root_exits_1_naming_it() {
+    let dir = TempDir::new("cli-missing");
+    let missing = dir.path().join("no-such-dir");
+    let out = servedir()
+        .arg(&missing)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap();
+    let out = servedir()
+        .arg(&file)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("not a directory"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_busy_port_exits_1_naming_the_address() {
+    let dir = TempDir::new("cli-busy");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = servedir()
+        .arg(dir.path())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("cannot bind 127.0.0.1:{port}: ")),
+        "{err}"
+    );
+    assert!(err.contains("in use"), "{err}");
+}
+
+#[test]
+fn prints_the_root_and_every_listener() {
+    let site = Site::new("cli-listen");
+    let server = TestServer::start(Mode::Thread, &site.root(), &[]);
+    let err = server.stderr();
+    let root = std::fs::canonicalize(site.root()).unwrap();
+    assert!(
+        err.contains(&format!("serving {}\n", root.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("listening on http://{}/\n", server.addr)),
+        "{err}"
+    );
+}

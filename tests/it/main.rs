@@ -1,0 +1,7 @@
+//! Integration tests: the real `servedir` binary over real sockets, in both modes.
+
+mod util;
+
+mod cli;
+mod http;
+mod wire;

@@ -1,0 +1,433 @@
+//! Test support: temp roots, the real binary on port 0 (`TestServer`), raw-socket HTTP,
+//! and `both_modes!`, which runs a behaviour test in thread and process mode.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub use servedir::Mode;
+
+/// Every socket a test opens gives up after this long, so a broken server fails a test
+/// instead of hanging it.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a test body once per mode: `both_modes! { fn name(mode) { ... } }` makes
+/// `name::thread` and `name::process`.
+#[macro_export]
+macro_rules! both_modes {
+    ($( $(#[$meta:meta])* fn $name:ident($mode:ident) $body:block )*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                #[allow(unused_variables)]
+                fn body($mode: $crate::util::Mode) $body
+                $(#[$meta])*
+                #[test]
+                fn thread() {
+                    body($crate::util::Mode::Thread)
+                }
+                $(#[$meta])*
+                #[test]
+                fn process() {
+                    body($crate::util::Mode::Process)
+                }
+            }
+        )*
+    };
+}
+
+/// A fresh directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("servedir-it-{}-{n}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub const SECRET: &str = "TOP SECRET: this file lies beside the root";
+
+/// A site: `base/root` is served, `base/secret.txt` lies beside it.
+pub struct Site {
+    pub base: TempDir,
+}
+
+impl Site {
+    pub fn new(name: &str) -> Site {
+        let base = TempDir::new(name);
+        let root = base.path().join("root");
+        let files: &[(&str, &[u8])] = &[
+            ("index.html", b"<h1>home</h1>\n"),
+            ("hello.txt", b"hello\n"),
+            ("a b.txt", b"spaced\n"),
+            ("caf\u{e9}.txt", b"accent\n"),
+            ("style.css", b"body{}\n"),
+            ("app.js", b"export{};\n"),
+            ("data.json", b"{}\n"),
+            ("UPPER.HTML", b"<p>upper</p>\n"),
+            ("unknown.xyz", b"?\n"),
+            ("dir/index.html", b"<h1>dir</h1>\n"),
+            ("dir/page.html", b"<p>page</p>\n"),
+            ("noindex/x.txt", b"x\n"),
+            ("evil.com/index.html", b"not a redirect target\n"),
+            (".hidden.txt", b"hidden\n"),
+            (".git/config", b"[core]\n"),
+        ];
+        for (name, bytes) in files {
+            let path = root.join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, bytes).unwrap();
+        }
+        fs::write(base.path().join("secret.txt"), SECRET).unwrap();
+        std::os::unix::fs::symlink(base.path().join("secret.txt"), root.join("link-out.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink("hello.txt", root.join("link-in.txt")).unwrap();
+        Site { base }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.base.path().join("root")
+    }
+
+    /// Adds a file of `len` deterministic bytes; returns them.
+    pub fn add_big(&self, name: &str, len: usize) -> Vec<u8> {
+        let data = pattern(len);
+        fs::write(self.root().join(name), &data).unwrap();
+        data
+    }
+}
+
+/// Deterministic non-repeating-looking bytes, so an offset error cannot go unnoticed.
+pub fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The real `servedir` binary, serving a root on 127.0.0.1 and an ephemeral port.
+pub struct TestServer {
+    child: Child,
+    pub addr: SocketAddr,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_servedir")
+}
+
+impl TestServer {
+    pub fn start(mode: Mode, root: &Path, args: &[&str]) -> TestServer {
+        Self::start_with(Command::new(binary()), mode, root, args)
+    }
+
+    /// Starts the server through `command` (a wrapper such as `setpriv`, or the binary).
+    pub fn start_with(mut command: Command, mode: Mode, root: &Path, args: &[&str]) -> TestServer {
+        command
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--mode",
+                mode.as_str(),
+            ])
+            .args(args)
+            .arg("--")
+            .arg(root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start servedir");
+        let stdout = drain(child.stdout.take().unwrap(), None);
+        let (tx, rx) = mpsc::channel();
+        let stderr = drain(child.stderr.take().unwrap(), Some(tx));
+        let addr = match rx.recv_timeout(IO_TIMEOUT) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                thread::sleep(Duration::from_millis(50));
+                panic!(
+                    "servedir printed no 'listening on' line; stderr: {}",
+                    String::from_utf8_lossy(&stderr.lock().unwrap())
+                );
+            }
+        };
+        TestServer {
+            child,
+            addr,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A raw connection with read and write timeouts.
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(self.addr).expect("connect");
+        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        s
+    }
+
+    /// Everything the server wrote to stdout so far (the access log).
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the access log has `n` lines (or panics after the I/O timeout).
+    pub fn wait_log_lines(&self, n: usize) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.stdout();
+            if log.lines().count() >= n {
+                return log;
+            }
+            assert!(
+                start.elapsed() < IO_TIMEOUT,
+                "expected {n} log lines, have: {log}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Process ids of the server's direct children (process mode's connection children).
+    pub fn children(&self) -> Vec<u32> {
+        children_of(self.pid())
+    }
+
+    /// Child processes of the server that are zombies (exited but not reaped).
+    pub fn zombies(&self) -> Vec<u32> {
+        self.children()
+            .into_iter()
+            .filter(|&pid| proc_state(pid) == Some('Z'))
+            .collect()
+    }
+
+    /// GET with a fresh client; panics on transport errors.
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        client().get(self.url(path)).send().expect("request")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let kids = self.children();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Process mode: children end with their connections; do not leave any behind.
+        if !kids.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-9")
+                .args(kids.iter().map(|p| p.to_string()))
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn drain(
+    mut pipe: impl Read + Send + 'static,
+    listening: Option<mpsc::Sender<SocketAddr>>,
+) -> Arc<Mutex<Vec<u8>>> {
+    let sink = Arc::new(Mutex::new(Vec::new()));
+    let out = Arc::clone(&sink);
+    thread::spawn(move || {
+        if let Some(tx) = listening {
+            let mut reader = BufReader::new(pipe);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                out.lock().unwrap().extend_from_slice(line.as_bytes());
+                if let Some(rest) = line.trim_end().strip_prefix("listening on http://") {
+                    if let Ok(addr) = rest.trim_end_matches('/').parse() {
+                        let _ = tx.send(addr);
+                    }
+                }
+                line.clear();
+            }
+            return;
+        }
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    sink
+}
+
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut kids = Vec::new();
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return kids;
+    };
+    for task in tasks.flatten() {
+        if let Ok(list) = fs::read_to_string(task.path().join("children")) {
+            kids.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    kids
+}
+
+/// The state letter of a process (R, S, Z, ...), from /proc/PID/stat.
+pub fn proc_state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: split after the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// A reqwest client that does not follow redirects and gives up after IO_TIMEOUT.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(IO_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+/// A response read off a raw socket.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    pub head: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one response; `head_only` for responses to HEAD (no body follows).
+pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> Raw {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("read response head");
+        assert!(n > 0, "connection closed mid-head; got so far: {head:?}");
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let mut parts = status_line.splitn(3, ' ');
+    assert_eq!(
+        parts.next(),
+        Some("HTTP/1.1"),
+        "status line {status_line:?}"
+    );
+    let status: u16 = parts.next().unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').expect("header colon");
+            (n.to_string(), v.trim().to_string())
+        })
+        .collect();
+    let raw = Raw {
+        status,
+        head: head.clone(),
+        headers,
+        body: Vec::new(),
+    };
+    let len: usize = raw
+        .header("content-length")
+        .expect("every response has Content-Length")
+        .parse()
+        .unwrap();
+    let mut body = vec![0; if head_only { 0 } else { len }];
+    reader.read_exact(&mut body).expect("read body");
+    Raw { body, ..raw }
+}
+
+/// Sends `request` on a new connection and reads one response.
+pub fn exchange(server: &TestServer, request: &[u8]) -> Raw {
+    let mut s = server.connect();
+    s.write_all(request).unwrap();
+    read_response(&mut BufReader::new(s), request.starts_with(b"HEAD "))
+}
+
+/// Whether the server closed the connection: the next read sees EOF (or a reset).
+pub fn is_closed(reader: &mut impl Read) -> bool {
+    let mut byte = [0u8; 1];
+    match reader.read(&mut byte) {
+        Ok(0) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
+        Ok(_) => false,
+        Err(e) => panic!("expected the server to close the connection: {e}"),
+    }
+}
+
+/// Process ids are read from /proc/self/status: is this test process root?
+pub fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+pub fn get(server: &TestServer, path: &str) -> Raw {
+    exchange(
+        server,
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+    )
+}
