@@ -41,6 +41,25 @@ pub struct Context {
     pub config: Config,
     /// The root, canonicalized once at start-up.
     pub root: PathBuf,
+    /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
+    /// panics, so tests can prove a panic ends one connection and nothing else.
+    test_hooks: bool,
+}
+
+/// The target that panics when test hooks are on.
+pub const PANIC_PATH: &str = "/__servedir_test_panic__";
+
+impl Context {
+    /// A context for `config`, whose root has already been canonicalized to `root`.
+    pub fn new(config: Config, root: PathBuf) -> Context {
+        let test_hooks =
+            cfg!(debug_assertions) && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some();
+        Context {
+            config,
+            root,
+            test_hooks,
+        }
+    }
 }
 
 /// Serves every request on `stream` until the connection ends.
@@ -230,6 +249,9 @@ impl Connection<'_> {
     /// Decides the response to a well-formed head. The one place method, target and
     /// filesystem meet.
     fn respond(&self, head: &Head<'_>) -> Response {
+        if self.ctx.test_hooks && head.target == PANIC_PATH {
+            panic!("test hook: a deliberate panic in a connection handler");
+        }
         if head.method != "GET" && head.method != "HEAD" {
             let status = if KNOWN_METHODS.contains(&head.method) {
                 Status::MethodNotAllowed

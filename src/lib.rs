@@ -65,4 +65,4 @@ pub mod target;
 
 pub use config::{Config, Limits, Mode, DEFAULT_PORT};
 pub use process::serve_inherited_connection;
-pub use server::Server;
+pub use server::{Server, ServerHandle};

@@ -122,6 +122,6 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     // Fails with ENOTSOCK when stdin is not a socket (someone ran the hidden flag by hand).
     stream.peer_addr()?;
     let root = std::fs::canonicalize(&config.root)?;
-    serve_connection(&stream, &Context { config, root });
+    serve_connection(&stream, &Context::new(config, root));
     Ok(())
 }

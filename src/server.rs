@@ -5,9 +5,9 @@
 
 use std::fs;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -47,6 +47,7 @@ pub struct Server {
 pub(crate) struct Shared {
     pub(crate) ctx: Context,
     active: AtomicUsize,
+    shutdown: AtomicBool,
 }
 
 impl Server {
@@ -91,8 +92,9 @@ impl Server {
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
-                ctx: Context { config, root },
+                ctx: Context::new(config, root),
                 active: AtomicUsize::new(0),
+                shutdown: AtomicBool::new(false),
             }),
         })
     }
@@ -115,20 +117,37 @@ impl Server {
         &self.shared.ctx.root
     }
 
+    /// `http://ADDR/` for the first listener, ready to append a path to.
+    pub fn url(&self) -> String {
+        url_of(self.local_addr())
+    }
+
     /// Serves until the process ends: one accept loop per listener.
     ///
     /// # Errors
     /// Only if a helper thread cannot be started at all. Accept errors are logged and
     /// survived, never returned.
     pub fn run(self) -> io::Result<()> {
+        let mut handle = self.spawn()?;
+        for accept_loop in handle.loops.drain(..) {
+            let _ = accept_loop.join();
+        }
+        Ok(())
+    }
+
+    /// Serves on background threads and returns at once; the returned handle stops the
+    /// server when shut down or dropped.
+    ///
+    /// # Errors
+    /// A thread cannot be started.
+    pub fn spawn(self) -> io::Result<ServerHandle> {
         let children = match self.shared.ctx.config.mode {
             Mode::Thread => None,
             Mode::Process => Some(Children::start()?),
         };
-        let mut listeners = self.listeners;
-        let last = listeners.pop().expect("bind made at least one listener");
+        let addrs = self.local_addrs();
         let mut loops = Vec::new();
-        for listener in listeners {
+        for listener in self.listeners {
             let shared = Arc::clone(&self.shared);
             let children = children.clone();
             loops.push(
@@ -137,12 +156,79 @@ impl Server {
                     .spawn(move || accept_loop(&listener, &shared, children.as_ref()))?,
             );
         }
-        accept_loop(&last, &self.shared, children.as_ref());
-        for l in loops {
-            let _ = l.join();
-        }
+        Ok(ServerHandle {
+            addrs,
+            shared: self.shared,
+            loops,
+        })
+    }
+}
+
+/// A server running on background threads, from [`Server::spawn`].
+///
+/// Dropping it shuts the server down, like [`ServerHandle::shutdown`].
+#[derive(Debug)]
+pub struct ServerHandle {
+    addrs: Vec<SocketAddr>,
+    shared: Arc<Shared>,
+    loops: Vec<thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address of the first listener.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// The addresses of all listeners.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// `http://ADDR/` for the first listener.
+    pub fn url(&self) -> String {
+        url_of(self.local_addr())
+    }
+
+    /// Stops accepting connections, and returns once every listener is closed, so the
+    /// port can be bound again. Connections already being served end by themselves
+    /// (their timeouts bound how long).
+    ///
+    /// # Errors
+    /// None today; the signature leaves room for reporting a listener that could not be
+    /// woken.
+    pub fn shutdown(mut self) -> io::Result<()> {
+        self.stop();
         Ok(())
     }
+
+    fn stop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        let loops = std::mem::take(&mut self.loops);
+        for (addr, accept_loop) in self.addrs.iter().zip(loops) {
+            // accept() has no timeout in std: wake it with a connection of our own.
+            let mut wake = *addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match wake {
+                    SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            if TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok() {
+                let _ = accept_loop.join();
+            }
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}/")
 }
 
 /// Binds every address on one port; with port 0 the first listener picks it.
@@ -192,7 +278,11 @@ fn no_ipv6(e: &io::Error) -> bool {
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&Children>) {
     let mut last_report: Option<Instant> = None;
     loop {
-        match listener.accept() {
+        let accepted = listener.accept();
+        if shared.shutdown.load(Ordering::SeqCst) {
+            return;
+        }
+        match accepted {
             Ok((stream, _)) => match children {
                 None => spawn_thread(shared, stream),
                 Some(children) => children.spawn(shared, stream),

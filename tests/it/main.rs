@@ -4,4 +4,6 @@ mod util;
 
 mod cli;
 mod http;
+mod library;
+mod process;
 mod wire;

@@ -431,3 +431,11 @@ pub fn get(server: &TestServer, path: &str) -> Raw {
         format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
     )
 }
+
+impl TestServer {
+    /// Kills only the server process (SIGKILL), leaving process mode's children alone.
+    pub fn kill_parent(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

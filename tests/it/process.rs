@@ -1,0 +1,140 @@
+//! Process mode specifics: reaping, concurrency, crashes, and a parent that dies.
+
+use std::io::{BufReader, Read, Write};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::both_modes;
+use crate::util::*;
+
+/// Polls `cond` for up to `limit`; returns whether it became true.
+fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+#[test]
+fn two_hundred_connections_leave_no_zombie_and_no_child() {
+    let site = Site::new("zombies");
+    let server = TestServer::start(Mode::Process, &site.root(), &["--quiet"]);
+    for i in 0..200 {
+        let mut s = server.connect();
+        if i % 2 == 0 {
+            s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).unwrap();
+            assert!(all.ends_with(b"\r\n\r\nhello\n"));
+        } else {
+            // Disconnect early, before sending a full head.
+            s.write_all(b"GET /hel").unwrap();
+        }
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || server.children().is_empty()),
+        "children left: {:?}, zombies: {:?}",
+        server.children(),
+        server.zombies()
+    );
+    assert_eq!(server.zombies(), Vec::<u32>::new());
+}
+
+both_modes! {
+    fn fifty_concurrent_keep_alive_clients_get_exact_bytes(mode) {
+        let site = Site::new("concurrent");
+        let big = Arc::new(site.add_big("big.bin", 300 * 1024));
+        let server = Arc::new(TestServer::start(mode, &site.root(), &[]));
+        let workers: Vec<_> = (0..50)
+            .map(|i| {
+                let server = Arc::clone(&server);
+                let big = Arc::clone(&big);
+                thread::spawn(move || {
+                    let s = server.connect();
+                    let mut reader = BufReader::new(s);
+                    for j in 0..20 {
+                        let (path, want): (&str, &[u8]) = match (i + j) % 3 {
+                            0 => ("/hello.txt", b"hello\n"),
+                            1 => ("/dir/page.html", b"<p>page</p>\n"),
+                            _ => ("/big.bin", &big),
+                        };
+                        let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
+                        reader.get_mut().write_all(req.as_bytes()).unwrap();
+                        let resp = read_response(&mut reader, false);
+                        assert_eq!(resp.status, 200, "{path}");
+                        assert!(resp.body == want, "client {i} request {j}: {path} differs");
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a client failed");
+        }
+        // Every one of the 1,000 responses has exactly one intact log line, even from
+        // 50 child processes writing to one stdout.
+        let log = server.wait_log_lines(1000);
+        assert_eq!(log.lines().count(), 1000);
+        for line in log.lines() {
+            assert!(line.starts_with("127.0.0.1 - - ["), "{line:?}");
+            assert!(line.ends_with("\"-\" \"-\""), "{line:?}");
+            assert!(line.contains("\" 200 "), "{line:?}");
+        }
+    }
+
+    fn a_panic_ends_only_its_own_connection(mode) {
+        let site = Site::new("panic");
+        let mut cmd = std::process::Command::new(binary());
+        cmd.env("SERVEDIR_TEST_HOOKS", "1");
+        let server = TestServer::start_with(cmd, mode, &site.root(), &["--quiet"]);
+        let mut other = BufReader::new(server.connect());
+        other.get_mut().write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        assert_eq!(read_response(&mut other, false).status, 200);
+        for _ in 0..3 {
+            let mut s = server.connect();
+            s.write_all(b"GET /__servedir_test_panic__ HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest);
+            assert_eq!(rest, b"", "a panicking handler sends nothing");
+        }
+        assert!(server.stderr().contains("deliberate panic"), "{}", server.stderr());
+        // The other connection and new ones are fine.
+        other.get_mut().write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        assert_eq!(read_response(&mut other, false).body, b"hello\n");
+        assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+    }
+}
+
+#[test]
+fn killing_the_parent_leaves_no_child_serving_forever() {
+    let site = Site::new("orphans");
+    let mut server = TestServer::start(
+        Mode::Process,
+        &site.root(),
+        &["--keep-alive", "0.5", "--quiet"],
+    );
+    let mut reader = BufReader::new(server.connect());
+    reader
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut reader, false).status, 200);
+    let kids = server.children();
+    assert_eq!(kids.len(), 1, "one child per connection");
+    server.kill_parent();
+    // The orphan still finishes its connection: the idle timeout closes it, and it exits.
+    let start = Instant::now();
+    assert!(is_closed(&mut reader));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        eventually(Duration::from_secs(5), || kids
+            .iter()
+            .all(|&pid| matches!(proc_state(pid), None | Some('Z')))),
+        "child {kids:?} still running"
+    );
+}
