@@ -1,0 +1,402 @@
+//! Shared by the benchmarks: start and stop servers under test, a std-only HTTP load
+//! generator, and /proc readings (RSS, PSS, threads, fds). Loopback only.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server under test, killed (with its children) on drop.
+pub struct Running {
+    pub name: String,
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: Option<TempDir>,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let kids = descendants(self.pid());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for pid in kids {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).stderr(Stdio::null()).status();
+        }
+    }
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("servedir-bench-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the servedir binary built by cargo for this bench.
+pub fn start_servedir(mode: &str, root: &Path, extra: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servedir"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--quiet", "--mode", mode])
+        .args(extra)
+        .arg("--")
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start servedir");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    break rest.trim_end_matches('/').parse().expect("address");
+                }
+            }
+            _ => panic!("servedir did not start"),
+        }
+    };
+    // Keep draining stderr so the server never blocks on it.
+    thread::spawn(move || for _ in lines {});
+    Running { name: format!("servedir {mode}"), addr, child, _dir: None }
+}
+
+/// A free loopback port (a small race with other programs, acceptable for a bench).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
+/// nginx with a minimal static config, if installed.
+pub fn start_nginx(root: &Path) -> Option<Running> {
+    let nginx = which("nginx")?;
+    let dir = TempDir::new("nginx");
+    let port = free_port();
+    let conf = format!(
+        "daemon off;\nworker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 100000;\n\
+           client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
+           types {{ text/html html; application/octet-stream bin; }}\n\
+           server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",
+        d = dir.0.display(),
+        root = root.display()
+    );
+    fs::write(dir.0.join("nginx.conf"), conf).ok()?;
+    let child = Command::new(nginx)
+        .args(["-e", &format!("{}/error.log", dir.0.display()), "-c"])
+        .arg(dir.0.join("nginx.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let running = Running { name: "nginx".into(), addr, child, _dir: Some(dir) };
+    wait_until_up(addr).then_some(running)
+}
+
+/// `python3 -m http.server`, if installed.
+pub fn start_python(root: &Path) -> Option<Running> {
+    let python = which("python3")?;
+    let port = free_port();
+    let child = Command::new(python)
+        .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+        .arg(root)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let running = Running { name: "python3 http.server".into(), addr, child, _dir: None };
+    wait_until_up(addr).then_some(running)
+}
+
+fn wait_until_up(addr: SocketAddr) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if TcpStream::connect(addr).is_ok() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// What a load run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Load {
+    pub requests: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub secs: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+impl Load {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.secs
+    }
+    pub fn mib_per_sec(&self) -> f64 {
+        self.bytes as f64 / self.secs / (1024.0 * 1024.0)
+    }
+}
+
+/// Runs `conns` client threads for `secs`, each requesting `path` again and again, on
+/// one keep-alive connection or on a new connection per request.
+pub fn std_load(addr: SocketAddr, path: &str, conns: usize, keep_alive: bool, secs: f64) -> Load {
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..conns)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            let path = path.to_string();
+            thread::spawn(move || client_loop(addr, &path, keep_alive, &stop))
+        })
+        .collect();
+    thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Load::default();
+    let mut latencies: Vec<u32> = Vec::new();
+    for w in workers {
+        let (load, lat) = w.join().expect("load thread");
+        total.requests += load.requests;
+        total.bytes += load.bytes;
+        total.errors += load.errors;
+        latencies.extend(lat);
+    }
+    total.secs = start.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    total.p50_us = percentile(&latencies, 0.50);
+    total.p99_us = percentile(&latencies, 0.99);
+    total
+}
+
+pub fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize] as f64
+}
+
+fn client_loop(addr: SocketAddr, path: &str, keep_alive: bool, stop: &AtomicBool) -> (Load, Vec<u32>) {
+    let request = if keep_alive {
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n")
+    } else {
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+    };
+    let mut load = Load::default();
+    let mut lat = Vec::new();
+    let mut conn: Option<BufReader<TcpStream>> = None;
+    let mut sink = vec![0u8; 256 * 1024];
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        if conn.is_none() {
+            match connect(addr) {
+                Ok(s) => conn = Some(BufReader::with_capacity(64 * 1024, s)),
+                Err(_) => {
+                    load.errors += 1;
+                    thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            }
+        }
+        let reader = conn.as_mut().expect("connected");
+        match exchange(reader, request.as_bytes(), &mut sink) {
+            Ok((bytes, server_closes)) => {
+                lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                load.requests += 1;
+                load.bytes += bytes;
+                if server_closes || !keep_alive {
+                    conn = None;
+                }
+            }
+            Err(_) => {
+                load.errors += 1;
+                conn = None;
+            }
+        }
+    }
+    (load, lat)
+}
+
+pub fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// Sends one request and reads its response; returns body bytes and whether the server
+/// will close the connection.
+pub fn exchange(reader: &mut BufReader<TcpStream>, request: &[u8], sink: &mut [u8]) -> std::io::Result<(u64, bool)> {
+    reader.get_mut().write_all(request)?;
+    let mut line = String::new();
+    let mut len: Option<u64> = None;
+    let mut closes = false;
+    let mut first = true;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if first {
+            if !line.starts_with("HTTP/1.1 200") && !line.starts_with("HTTP/1.0 200") {
+                return Err(std::io::Error::other(format!("status line {line:?}")));
+            }
+            closes = line.starts_with("HTTP/1.0");
+            first = false;
+            continue;
+        }
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                len = value.parse().ok();
+            } else if name.eq_ignore_ascii_case("connection") {
+                closes = value.eq_ignore_ascii_case("close");
+            }
+        }
+    }
+    let Some(len) = len else {
+        return Err(std::io::Error::other("no Content-Length"));
+    };
+    let mut left = len;
+    while left > 0 {
+        let want = sink.len().min(left as usize);
+        reader.read_exact(&mut sink[..want])?;
+        left -= want as u64;
+    }
+    Ok((len, closes))
+}
+
+/// The process and all its descendants.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(p) = queue.pop() {
+        let Ok(tasks) = fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        for task in tasks.flatten() {
+            if let Ok(list) = fs::read_to_string(task.path().join("children")) {
+                for kid in list.split_whitespace().filter_map(|k| k.parse().ok()) {
+                    out.push(kid);
+                    queue.push(kid);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn status_field(pid: u32, field: &str) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resident memory of one process in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    status_field(pid, "VmRSS:").unwrap_or(0)
+}
+
+/// Threads of one process.
+pub fn threads(pid: u32) -> u64 {
+    status_field(pid, "Threads:").unwrap_or(0)
+}
+
+/// Open file descriptors of one process.
+pub fn fds(pid: u32) -> u64 {
+    fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count() as u64).unwrap_or(0)
+}
+
+/// Proportional set size of a process and all its descendants in KiB: shared pages are
+/// split between the processes sharing them, so multi-process servers add up fairly.
+pub fn pss_tree_kib(pid: u32) -> u64 {
+    std::iter::once(pid)
+        .chain(descendants(pid))
+        .filter_map(|p| {
+            let text = fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok()?;
+            let line = text.lines().find(|l| l.starts_with("Pss:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+/// Opens `n` connections, each completing one keep-alive request, and holds them.
+pub fn hold_idle(addr: SocketAddr, n: usize, path: &str) -> (Vec<BufReader<TcpStream>>, u64) {
+    let mut held = Vec::with_capacity(n);
+    let mut errors = 0;
+    let mut sink = vec![0u8; 64 * 1024];
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+    for _ in 0..n {
+        match connect(addr).map(BufReader::new) {
+            Ok(mut r) => match exchange(&mut r, request.as_bytes(), &mut sink) {
+                Ok(_) => held.push(r),
+                Err(_) => errors += 1,
+            },
+            Err(_) => errors += 1,
+        }
+    }
+    (held, errors)
+}
+
+/// Builds the benchmark docroot: 1 KiB index.html, 100 KiB and 64 MiB files.
+pub fn docroot() -> TempDir {
+    let dir = TempDir::new("root");
+    let page = format!("<!DOCTYPE html><title>bench</title>{}\n", "x".repeat(1024 - 35));
+    fs::write(dir.0.join("index.html"), &page.as_bytes()[..1024]).expect("write");
+    let mut x: u32 = 7;
+    let mut bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    };
+    fs::write(dir.0.join("100k.bin"), bytes(100 * 1024)).expect("write");
+    fs::write(dir.0.join("64m.bin"), bytes(64 * 1024 * 1024)).expect("write");
+    dir
+}

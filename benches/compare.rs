@@ -1,0 +1,267 @@
+//! `cargo bench --bench compare`: servedir (thread and process mode) against peers on one
+//! generated docroot, one server at a time, on loopback, bounded in time.
+//!
+//! Prints requests/s, transfer, p50/p99 latency and errors per scenario, each as a ratio
+//! to servedir thread mode measured in the same run, then memory while holding idle
+//! keep-alive connections and the latency of a fresh request meanwhile.
+//! `-- --quick` (or SERVEDIR_BENCH_QUICK=1): 1 s cells, servedir only, 100 held
+//! connections; CI runs it so the bench never rots. SERVEDIR_BENCH_STD=1 forces the
+//! built-in load generator even when wrk is installed.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+struct Scenario {
+    key: &'static str,
+    label: &'static str,
+    path: &'static str,
+    conns: usize,
+    keep_alive: bool,
+    /// Rank by transfer rate rather than requests/s.
+    by_transfer: bool,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario { key: "a", label: "1 KiB, keep-alive, 50 conns", path: "/index.html", conns: 50, keep_alive: true, by_transfer: false },
+    Scenario { key: "b", label: "1 KiB, conn per request, 50", path: "/index.html", conns: 50, keep_alive: false, by_transfer: false },
+    Scenario { key: "c", label: "100 KiB, keep-alive, 10 conns", path: "/100k.bin", conns: 10, keep_alive: true, by_transfer: false },
+    Scenario { key: "d", label: "64 MiB, keep-alive, 2 conns", path: "/64m.bin", conns: 2, keep_alive: true, by_transfer: true },
+];
+
+struct Row {
+    scenario: &'static str,
+    server: String,
+    load: Load,
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick") || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
+    let secs = if quick { 1.0 } else { 5.0 };
+    let held = if quick { 100 } else { 1000 };
+    let wrk = which("wrk").filter(|_| std::env::var_os("SERVEDIR_BENCH_STD").is_none());
+    let root = docroot();
+
+    println!("servedir compare bench: {} s per cell, {}", secs, machine());
+    println!(
+        "load generator: {}",
+        match &wrk {
+            Some(_) => "wrk (--latency, 2 threads)".to_string(),
+            None => "built-in std client, one thread per connection (wrk not installed: apt-get install wrk)".to_string(),
+        }
+    );
+    let mut starters: Vec<(&str, Box<dyn Fn() -> Option<Running>>)> = vec![
+        ("servedir thread", Box::new(|| Some(start_servedir("thread", &root.0, &["--keep-alive", "120"])))),
+        ("servedir process", Box::new(|| Some(start_servedir("process", &root.0, &["--keep-alive", "120"])))),
+    ];
+    if !quick {
+        starters.push(("nginx", Box::new(|| start_nginx(&root.0))));
+        starters.push(("python3 http.server", Box::new(|| start_python(&root.0))));
+    }
+
+    let mut rows = Vec::new();
+    let mut memory = Vec::new();
+    for (name, start) in &starters {
+        let Some(server) = start() else {
+            println!("{name}: not installed, skipped");
+            continue;
+        };
+        for sc in SCENARIOS {
+            eprintln!("  {name}: ({}) {}", sc.key, sc.label);
+            let load = match &wrk {
+                Some(wrk) => wrk_load(wrk, server.addr, sc, secs),
+                None => std_load(server.addr, sc.path, sc.conns, sc.keep_alive, secs),
+            };
+            rows.push(Row { scenario: sc.key, server: name.to_string(), load });
+        }
+        // python's http.server speaks HTTP/1.0 and closes every connection: nothing to hold.
+        if !name.starts_with("python") {
+            memory.push((name.to_string(), measure_memory(&server, held)));
+        }
+    }
+    print_table(&rows);
+    print_memory(&memory, held);
+    println!("\nNoise: the load generator and the server share 2 cores; compare ratios within one run, not absolute numbers across runs.");
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cores} cores, Linux {}", kernel.trim())
+}
+
+fn wrk_load(wrk: &std::path::Path, addr: SocketAddr, sc: &Scenario, secs: f64) -> Load {
+    let threads = sc.conns.min(2);
+    let mut cmd = Command::new(wrk);
+    cmd.args(["--latency", "-t", &threads.to_string(), "-c", &sc.conns.to_string()])
+        .args(["-d", &format!("{}s", secs.ceil() as u64), "--timeout", "10s"]);
+    if !sc.keep_alive {
+        cmd.args(["-H", "Connection: close"]);
+    }
+    let out = cmd.arg(format!("http://{addr}{}", sc.path)).output().expect("run wrk");
+    parse_wrk(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Reads wrk's report: "N requests in Xs, Y read", the latency distribution, errors.
+fn parse_wrk(text: &str) -> Load {
+    let mut load = Load::default();
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if line.contains("requests in") && words.len() >= 6 {
+            load.requests = words[0].parse().unwrap_or(0);
+            load.secs = parse_duration_us(words[3].trim_end_matches(',')) / 1e6;
+            load.bytes = parse_size(words[4]);
+        } else if words.first() == Some(&"50%") {
+            load.p50_us = parse_duration_us(words[1]);
+        } else if words.first() == Some(&"99%") {
+            load.p99_us = parse_duration_us(words[1]);
+        } else if line.starts_with("Socket errors:") {
+            load.errors += line
+                .split(',')
+                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                .sum::<u64>();
+        } else if line.starts_with("Non-2xx") {
+            load.errors += words.last().and_then(|w| w.parse().ok()).unwrap_or(0);
+        }
+    }
+    if load.secs == 0.0 {
+        load.secs = f64::NAN;
+    }
+    load
+}
+
+fn parse_duration_us(s: &str) -> f64 {
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    n * match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        _ => f64::NAN,
+    }
+}
+
+fn parse_size(s: &str) -> u64 {
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().unwrap_or(0.0);
+    let mult = match unit {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        _ => 0.0,
+    };
+    (n * mult) as u64
+}
+
+fn fmt_us(us: f64) -> String {
+    if us.is_nan() {
+        "-".into()
+    } else if us >= 1000.0 {
+        format!("{:.2}ms", us / 1000.0)
+    } else {
+        format!("{us:.0}us")
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!("\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}", "scenario", "server", "req/s", "MiB/s", "p50", "p99", "errors", "ratio");
+    for sc in SCENARIOS {
+        let base = rows.iter().find(|r| r.scenario == sc.key && r.server == "servedir thread");
+        for r in rows.iter().filter(|r| r.scenario == sc.key) {
+            let metric = |l: &Load| if sc.by_transfer { l.mib_per_sec() } else { l.rps() };
+            let ratio = base.map(|b| metric(&r.load) / metric(&b.load)).unwrap_or(f64::NAN);
+            println!(
+                "{:<34} {:<20} {:>10.0} {:>9.1} {:>9} {:>9} {:>7} {:>7.2}x",
+                format!("({}) {}", sc.key, sc.label),
+                r.server,
+                r.load.rps(),
+                r.load.mib_per_sec(),
+                fmt_us(r.load.p50_us),
+                fmt_us(r.load.p99_us),
+                r.load.errors,
+                ratio
+            );
+        }
+    }
+    println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
+    let thread_vs_process = |key: &str| {
+        let get = |name: &str| rows.iter().find(|r| r.scenario == key && r.server == name).map(|r| r.load.rps());
+        Some(get("servedir thread")? / get("servedir process")?)
+    };
+    for (key, what) in [("a", "keep-alive"), ("b", "connection per request")] {
+        if let Some(r) = thread_vs_process(key) {
+            println!("thread/process ratio, {what}: {r:.2}x");
+        }
+    }
+}
+
+struct Memory {
+    idle_kib: u64,
+    held_kib: u64,
+    held: usize,
+    hold_errors: u64,
+    fresh: Load,
+}
+
+/// (e) memory idle and holding idle keep-alive connections; (f) fresh-request latency then.
+fn measure_memory(server: &Running, n: usize) -> Memory {
+    let mut sink = vec![0u8; 64 * 1024];
+    if let Ok(s) = connect(server.addr) {
+        let _ = exchange(&mut std::io::BufReader::new(s), b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n", &mut sink);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_kib = pss_tree_kib(server.pid());
+    let (held, hold_errors) = hold_idle(server.addr, n, "/index.html");
+    std::thread::sleep(Duration::from_millis(500));
+    let held_kib = pss_tree_kib(server.pid());
+    let mut lat = Vec::new();
+    let mut fresh = Load::default();
+    let start = Instant::now();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let ok = connect(server.addr).and_then(|s| {
+            exchange(&mut std::io::BufReader::new(s), b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n", &mut sink)
+        });
+        match ok {
+            Ok(_) => {
+                lat.push(t.elapsed().as_micros() as u32);
+                fresh.requests += 1;
+            }
+            Err(_) => fresh.errors += 1,
+        }
+    }
+    fresh.secs = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    fresh.p50_us = percentile(&lat, 0.5);
+    fresh.p99_us = percentile(&lat, 0.99);
+    let count = held.len();
+    drop(held);
+    Memory { idle_kib, held_kib, held: count, hold_errors, fresh }
+}
+
+fn print_memory(rows: &[(String, Memory)], n: usize) {
+    println!("\n(e) memory (PSS of the server and its children) idle and holding {n} idle keep-alive connections; (f) a fresh request meanwhile");
+    println!("{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>10} {:>7}", "server", "idle", "holding", "held", "per conn", "fresh p50", "fresh p99", "errors");
+    for (name, m) in rows {
+        let per = if m.held > 0 { (m.held_kib.saturating_sub(m.idle_kib)) as f64 / m.held as f64 } else { f64::NAN };
+        println!(
+            "{:<20} {:>8}Ki {:>10}Ki {:>10} {:>10.1}Ki {:>10} {:>10} {:>7}",
+            name,
+            m.idle_kib,
+            m.held_kib,
+            m.held,
+            per,
+            fmt_us(m.fresh.p50_us),
+            fmt_us(m.fresh.p99_us),
+            m.hold_errors + m.fresh.errors
+        );
+    }
+}
