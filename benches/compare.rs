@@ -27,10 +27,38 @@ struct Scenario {
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { key: "a", label: "1 KiB, keep-alive, 50 conns", path: "/index.html", conns: 50, keep_alive: true, by_transfer: false },
-    Scenario { key: "b", label: "1 KiB, conn per request, 50", path: "/index.html", conns: 50, keep_alive: false, by_transfer: false },
-    Scenario { key: "c", label: "100 KiB, keep-alive, 10 conns", path: "/100k.bin", conns: 10, keep_alive: true, by_transfer: false },
-    Scenario { key: "d", label: "64 MiB, keep-alive, 2 conns", path: "/64m.bin", conns: 2, keep_alive: true, by_transfer: true },
+    Scenario {
+        key: "a",
+        label: "1 KiB, keep-alive, 50 conns",
+        path: "/index.html",
+        conns: 50,
+        keep_alive: true,
+        by_transfer: false,
+    },
+    Scenario {
+        key: "b",
+        label: "1 KiB, conn per request, 50",
+        path: "/index.html",
+        conns: 50,
+        keep_alive: false,
+        by_transfer: false,
+    },
+    Scenario {
+        key: "c",
+        label: "100 KiB, keep-alive, 10 conns",
+        path: "/100k.bin",
+        conns: 10,
+        keep_alive: true,
+        by_transfer: false,
+    },
+    Scenario {
+        key: "d",
+        label: "64 MiB, keep-alive, 2 conns",
+        path: "/64m.bin",
+        conns: 2,
+        keep_alive: true,
+        by_transfer: true,
+    },
 ];
 
 struct Row {
@@ -40,7 +68,8 @@ struct Row {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick") || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
+    let quick = std::env::args().any(|a| a == "--quick")
+        || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
     let secs = if quick { 1.0 } else { 5.0 };
     let held = if quick { 100 } else { 1000 };
     let wrk = which("wrk").filter(|_| std::env::var_os("SERVEDIR_BENCH_STD").is_none());
@@ -55,8 +84,14 @@ fn main() {
         }
     );
     let mut starters: Vec<(&str, Box<dyn Fn() -> Option<Running>>)> = vec![
-        ("servedir thread", Box::new(|| Some(start_servedir("thread", &root.0, &["--keep-alive", "120"])))),
-        ("servedir process", Box::new(|| Some(start_servedir("process", &root.0, &["--keep-alive", "120"])))),
+        (
+            "servedir thread",
+            Box::new(|| Some(start_servedir("thread", &root.0, &["--keep-alive", "120"]))),
+        ),
+        (
+            "servedir process",
+            Box::new(|| Some(start_servedir("process", &root.0, &["--keep-alive", "120"]))),
+        ),
     ];
     if !quick {
         starters.push(("nginx", Box::new(|| start_nginx(&root.0))));
@@ -76,7 +111,11 @@ fn main() {
                 Some(wrk) => wrk_load(wrk, server.addr, sc, secs),
                 None => std_load(server.addr, sc.path, sc.conns, sc.keep_alive, secs),
             };
-            rows.push(Row { scenario: sc.key, server: name.to_string(), load });
+            rows.push(Row {
+                scenario: sc.key,
+                server: name.to_string(),
+                load,
+            });
         }
         // python's http.server speaks HTTP/1.0 and closes every connection: nothing to hold.
         if !name.starts_with("python") {
@@ -89,7 +128,9 @@ fn main() {
 }
 
 fn machine() -> String {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{cores} cores, Linux {}", kernel.trim())
 }
@@ -97,12 +138,26 @@ fn machine() -> String {
 fn wrk_load(wrk: &std::path::Path, addr: SocketAddr, sc: &Scenario, secs: f64) -> Load {
     let threads = sc.conns.min(2);
     let mut cmd = Command::new(wrk);
-    cmd.args(["--latency", "-t", &threads.to_string(), "-c", &sc.conns.to_string()])
-        .args(["-d", &format!("{}s", secs.ceil() as u64), "--timeout", "10s"]);
+    cmd.args([
+        "--latency",
+        "-t",
+        &threads.to_string(),
+        "-c",
+        &sc.conns.to_string(),
+    ])
+    .args([
+        "-d",
+        &format!("{}s", secs.ceil() as u64),
+        "--timeout",
+        "10s",
+    ]);
     if !sc.keep_alive {
         cmd.args(["-H", "Connection: close"]);
     }
-    let out = cmd.arg(format!("http://{addr}{}", sc.path)).output().expect("run wrk");
+    let out = cmd
+        .arg(format!("http://{addr}{}", sc.path))
+        .output()
+        .expect("run wrk");
     parse_wrk(&String::from_utf8_lossy(&out.stdout))
 }
 
@@ -172,12 +227,25 @@ fn fmt_us(us: f64) -> String {
 }
 
 fn print_table(rows: &[Row]) {
-    println!("\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}", "scenario", "server", "req/s", "MiB/s", "p50", "p99", "errors", "ratio");
+    println!(
+        "\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "scenario", "server", "req/s", "MiB/s", "p50", "p99", "errors", "ratio"
+    );
     for sc in SCENARIOS {
-        let base = rows.iter().find(|r| r.scenario == sc.key && r.server == "servedir thread");
+        let base = rows
+            .iter()
+            .find(|r| r.scenario == sc.key && r.server == "servedir thread");
         for r in rows.iter().filter(|r| r.scenario == sc.key) {
-            let metric = |l: &Load| if sc.by_transfer { l.mib_per_sec() } else { l.rps() };
-            let ratio = base.map(|b| metric(&r.load) / metric(&b.load)).unwrap_or(f64::NAN);
+            let metric = |l: &Load| {
+                if sc.by_transfer {
+                    l.mib_per_sec()
+                } else {
+                    l.rps()
+                }
+            };
+            let ratio = base
+                .map(|b| metric(&r.load) / metric(&b.load))
+                .unwrap_or(f64::NAN);
             println!(
                 "{:<34} {:<20} {:>10.0} {:>9.1} {:>9} {:>9} {:>7} {:>7.2}x",
                 format!("({}) {}", sc.key, sc.label),
@@ -193,7 +261,11 @@ fn print_table(rows: &[Row]) {
     }
     println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
     let thread_vs_process = |key: &str| {
-        let get = |name: &str| rows.iter().find(|r| r.scenario == key && r.server == name).map(|r| r.load.rps());
+        let get = |name: &str| {
+            rows.iter()
+                .find(|r| r.scenario == key && r.server == name)
+                .map(|r| r.load.rps())
+        };
         Some(get("servedir thread")? / get("servedir process")?)
     };
     for (key, what) in [("a", "keep-alive"), ("b", "connection per request")] {
@@ -215,7 +287,11 @@ struct Memory {
 fn measure_memory(server: &Running, n: usize) -> Memory {
     let mut sink = vec![0u8; 64 * 1024];
     if let Ok(s) = connect(server.addr) {
-        let _ = exchange(&mut std::io::BufReader::new(s), b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n", &mut sink);
+        let _ = exchange(
+            &mut std::io::BufReader::new(s),
+            b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n",
+            &mut sink,
+        );
     }
     std::thread::sleep(Duration::from_millis(300));
     let idle_kib = pss_tree_kib(server.pid());
@@ -228,7 +304,11 @@ fn measure_memory(server: &Running, n: usize) -> Memory {
     for _ in 0..200 {
         let t = Instant::now();
         let ok = connect(server.addr).and_then(|s| {
-            exchange(&mut std::io::BufReader::new(s), b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n", &mut sink)
+            exchange(
+                &mut std::io::BufReader::new(s),
+                b"GET /index.html HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n",
+                &mut sink,
+            )
         });
         match ok {
             Ok(_) => {
@@ -244,14 +324,27 @@ fn measure_memory(server: &Running, n: usize) -> Memory {
     fresh.p99_us = percentile(&lat, 0.99);
     let count = held.len();
     drop(held);
-    Memory { idle_kib, held_kib, held: count, hold_errors, fresh }
+    Memory {
+        idle_kib,
+        held_kib,
+        held: count,
+        hold_errors,
+        fresh,
+    }
 }
 
 fn print_memory(rows: &[(String, Memory)], n: usize) {
     println!("\n(e) memory (PSS of the server and its children) idle and holding {n} idle keep-alive connections; (f) a fresh request meanwhile");
-    println!("{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>10} {:>7}", "server", "idle", "holding", "held", "per conn", "fresh p50", "fresh p99", "errors");
+    println!(
+        "{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>10} {:>7}",
+        "server", "idle", "holding", "held", "per conn", "fresh p50", "fresh p99", "errors"
+    );
     for (name, m) in rows {
-        let per = if m.held > 0 { (m.held_kib.saturating_sub(m.idle_kib)) as f64 / m.held as f64 } else { f64::NAN };
+        let per = if m.held > 0 {
+            (m.held_kib.saturating_sub(m.idle_kib)) as f64 / m.held as f64
+        } else {
+            f64::NAN
+        };
         println!(
             "{:<20} {:>8}Ki {:>10}Ki {:>10} {:>10.1}Ki {:>10} {:>10} {:>7}",
             name,

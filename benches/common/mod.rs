@@ -35,7 +35,10 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
         for pid in kids {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).stderr(Stdio::null()).status();
+            let _ = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }
@@ -45,7 +48,8 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("servedir-bench-{}-{name}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("servedir-bench-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
@@ -61,7 +65,15 @@ impl Drop for TempDir {
 /// Starts the servedir binary built by cargo for this bench.
 pub fn start_servedir(mode: &str, root: &Path, extra: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_servedir"))
-        .args(["--port", "0", "--bind", "127.0.0.1", "--quiet", "--mode", mode])
+        .args([
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--quiet",
+            "--mode",
+            mode,
+        ])
         .args(extra)
         .arg("--")
         .arg(root)
@@ -84,12 +96,20 @@ pub fn start_servedir(mode: &str, root: &Path, extra: &[&str]) -> Running {
     };
     // Keep draining stderr so the server never blocks on it.
     thread::spawn(move || for _ in lines {});
-    Running { name: format!("servedir {mode}"), addr, child, _dir: None }
+    Running {
+        name: format!("servedir {mode}"),
+        addr,
+        child,
+        _dir: None,
+    }
 }
 
 /// A free loopback port (a small race with other programs, acceptable for a bench).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 pub fn which(program: &str) -> Option<PathBuf> {
@@ -126,7 +146,12 @@ pub fn start_nginx(root: &Path) -> Option<Running> {
         .spawn()
         .ok()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let running = Running { name: "nginx".into(), addr, child, _dir: Some(dir) };
+    let running = Running {
+        name: "nginx".into(),
+        addr,
+        child,
+        _dir: Some(dir),
+    };
     wait_until_up(addr).then_some(running)
 }
 
@@ -144,7 +169,12 @@ pub fn start_python(root: &Path) -> Option<Running> {
         .spawn()
         .ok()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let running = Running { name: "python3 http.server".into(), addr, child, _dir: None };
+    let running = Running {
+        name: "python3 http.server".into(),
+        addr,
+        child,
+        _dir: None,
+    };
     wait_until_up(addr).then_some(running)
 }
 
@@ -216,7 +246,12 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize] as f64
 }
 
-fn client_loop(addr: SocketAddr, path: &str, keep_alive: bool, stop: &AtomicBool) -> (Load, Vec<u32>) {
+fn client_loop(
+    addr: SocketAddr,
+    path: &str,
+    keep_alive: bool,
+    stop: &AtomicBool,
+) -> (Load, Vec<u32>) {
     let request = if keep_alive {
         format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n")
     } else {
@@ -267,7 +302,11 @@ pub fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
 
 /// Sends one request and reads its response; returns body bytes and whether the server
 /// will close the connection.
-pub fn exchange(reader: &mut BufReader<TcpStream>, request: &[u8], sink: &mut [u8]) -> std::io::Result<(u64, bool)> {
+pub fn exchange(
+    reader: &mut BufReader<TcpStream>,
+    request: &[u8],
+    sink: &mut [u8],
+) -> std::io::Result<(u64, bool)> {
     reader.get_mut().write_all(request)?;
     let mut line = String::new();
     let mut len: Option<u64> = None;
@@ -315,7 +354,9 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut queue = vec![pid];
     while let Some(p) = queue.pop() {
-        let Ok(tasks) = fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        let Ok(tasks) = fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
         for task in tasks.flatten() {
             if let Ok(list) = fs::read_to_string(task.path().join("children")) {
                 for kid in list.split_whitespace().filter_map(|k| k.parse().ok()) {
@@ -346,7 +387,9 @@ pub fn threads(pid: u32) -> u64 {
 
 /// Open file descriptors of one process.
 pub fn fds(pid: u32) -> u64 {
-    fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count() as u64).unwrap_or(0)
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count() as u64)
+        .unwrap_or(0)
 }
 
 /// Proportional set size of a process and all its descendants in KiB: shared pages are
@@ -383,7 +426,10 @@ pub fn hold_idle(addr: SocketAddr, n: usize, path: &str) -> (Vec<BufReader<TcpSt
 /// Builds the benchmark docroot: 1 KiB index.html, 100 KiB and 64 MiB files.
 pub fn docroot() -> TempDir {
     let dir = TempDir::new("root");
-    let page = format!("<!DOCTYPE html><title>bench</title>{}\n", "x".repeat(1024 - 35));
+    let page = format!(
+        "<!DOCTYPE html><title>bench</title>{}\n",
+        "x".repeat(1024 - 35)
+    );
     fs::write(dir.0.join("index.html"), &page.as_bytes()[..1024]).expect("write");
     let mut x: u32 = 7;
     let mut bytes = |n: usize| -> Vec<u8> {

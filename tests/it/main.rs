@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod hostile;
 mod http;
 mod library;
 mod process;
