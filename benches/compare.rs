@@ -61,6 +61,9 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
+/// Starts one server under test, or `None` when it is not installed.
+type Starter<'a> = Box<dyn Fn() -> Option<Running> + 'a>;
+
 struct Row {
     scenario: &'static str,
     server: String,
@@ -83,7 +86,7 @@ fn main() {
             None => "built-in std client, one thread per connection (wrk not installed: apt-get install wrk)".to_string(),
         }
     );
-    let mut starters: Vec<(&str, Box<dyn Fn() -> Option<Running>>)> = vec![
+    let mut starters: Vec<(&str, Starter)> = vec![
         (
             "servedir thread",
             Box::new(|| Some(start_servedir("thread", &root.0, &["--keep-alive", "120"]))),
