@@ -7,4 +7,5 @@ mod hostile;
 mod http;
 mod library;
 mod process;
+mod robust;
 mod wire;

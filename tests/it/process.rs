@@ -8,18 +8,6 @@ use std::time::{Duration, Instant};
 use crate::both_modes;
 use crate::util::*;
 
-/// Polls `cond` for up to `limit`; returns whether it became true.
-fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if cond() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    cond()
-}
-
 #[test]
 fn two_hundred_connections_leave_no_zombie_and_no_child() {
     let site = Site::new("zombies");

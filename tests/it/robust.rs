@@ -1,0 +1,236 @@
+//! Overload and faults: slow clients, descriptor exhaustion, clients that vanish, files
+//! that change underneath, large downloads. The server must stay up, bounded, leak-free.
+
+use std::fs::{self, OpenOptions};
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::both_modes;
+use crate::util::*;
+
+/// Opens `n` connections that each send a partial head, without blocking on the server.
+fn slow_clients(server: &TestServer, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+                .unwrap();
+            s
+        })
+        .collect()
+}
+
+both_modes! {
+    fn slow_clients_are_cut_off_and_a_normal_client_still_gets_through(mode) {
+        let site = Site::new("slowloris");
+        let n = if mode == Mode::Thread { 1000 } else { 300 };
+        let server = TestServer::start(mode, &site.root(), &["--quiet", "--timeout", "2"]);
+        let start = Instant::now();
+        let mut slow = slow_clients(&server, n);
+        // They trickle a byte now and then; the deadline is for the whole head.
+        for round in 0..3 {
+            for s in slow.iter_mut() {
+                let _ = s.write_all(b"a");
+            }
+            if round == 0 {
+                // Under that load a normal client is served (the default cap holds them).
+                let resp = get(&server, "/hello.txt");
+                assert_eq!((resp.status, resp.body.as_slice()), (200, &b"hello\n"[..]));
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+        if mode == Mode::Thread {
+            let threads = proc_threads(server.pid());
+            assert!(threads as usize <= n + 10, "{threads} threads for {n} connections");
+        }
+        // Every slow client is cut off at the head deadline with 408, then closed.
+        for s in slow {
+            let mut reader = BufReader::new(s);
+            let resp = read_response(&mut reader, false);
+            assert_eq!(resp.status, 408);
+            assert!(is_closed(&mut reader));
+        }
+        assert!(start.elapsed() < Duration::from_secs(30));
+        assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+    }
+
+    fn beyond_the_cap_slow_clients_are_turned_away_not_given_threads(mode) {
+        let site = Site::new("cap-slow");
+        let server = TestServer::start(mode, &site.root(), &["--quiet", "--timeout", "3", "--max-connections", "50"]);
+        let slow = slow_clients(&server, 50);
+        // Wait until all 50 hold a slot (the accept loop has seen them).
+        let extra = slow_clients(&server, 30);
+        for s in extra {
+            let resp = read_response(&mut BufReader::new(s), false);
+            assert_eq!(resp.status, 503);
+        }
+        if mode == Mode::Thread {
+            let threads = proc_threads(server.pid());
+            assert!(threads <= 60, "{threads} threads under a cap of 50");
+        } else {
+            let kids = server.children().len();
+            assert!(kids <= 50, "{kids} children under a cap of 50");
+        }
+        drop(slow);
+        assert!(eventually(Duration::from_secs(10), || get(&server, "/hello.txt").status == 200));
+    }
+
+    fn descriptor_exhaustion_backs_off_and_recovers(mode) {
+        let site = Site::new("emfile");
+        // The documented wrapper: a shell lowers the descriptor limit, then execs servedir.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", binary()]);
+        let server = TestServer::start_with(cmd, mode, &site.root(), &["--quiet", "--timeout", "30", "--keep-alive", "30"]);
+        // Held connections that each completed a request: in thread mode each holds a
+        // descriptor, so the limit is reached and accept() fails with EMFILE.
+        let mut held = Vec::new();
+        for _ in 0..100 {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+            s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            held.push(s);
+        }
+        thread::sleep(Duration::from_millis(300));
+        let before = proc_cpu_ticks(server.pid());
+        thread::sleep(Duration::from_secs(1));
+        let used = proc_cpu_ticks(server.pid()) - before;
+        // Spinning on EMFILE would burn ~100 ticks a second; backing off uses almost none.
+        assert!(used < 40, "the accept loop used {used} ticks in one second");
+        if mode == Mode::Thread {
+            assert!(server.stderr().contains("Too many open files"), "{}", server.stderr());
+        }
+        drop(held);
+        // Once the load is gone, normal service again.
+        assert!(eventually(Duration::from_secs(15), || {
+            let Ok(mut s) = TcpStream::connect(server.addr) else { return false };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            let mut all = Vec::new();
+            let _ = s.read_to_end(&mut all);
+            all.ends_with(b"\r\n\r\nhello\n")
+        }));
+    }
+
+    fn vanishing_clients_leave_no_thread_fd_or_child_behind(mode) {
+        let site = Site::new("vanish");
+        site.add_big("big.bin", 8 * 1024 * 1024);
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        assert_eq!(get(&server, "/hello.txt").status, 200);
+        let settle = |server: &TestServer| {
+            eventually(Duration::from_secs(5), || server.children().is_empty());
+            thread::sleep(Duration::from_millis(200));
+            (proc_threads(server.pid()), proc_fds(server.pid()))
+        };
+        let baseline = settle(&server);
+        for i in 0..1000 {
+            let mut s = server.connect();
+            match i % 3 {
+                0 => {
+                    let _ = s.write_all(b"GET /hello.txt HTTP/1.1\r\nHo");
+                }
+                1 => {
+                    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+                    let mut part = vec![0u8; 64 * 1024];
+                    s.read_exact(&mut part).unwrap();
+                }
+                _ => {
+                    s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: t\r\n\r\nGET /hel").unwrap();
+                    let mut first = [0u8; 64];
+                    s.read_exact(&mut first).unwrap();
+                }
+            }
+            drop(s);
+        }
+        let mut now = baseline;
+        let back = eventually(Duration::from_secs(20), || {
+            now = settle(&server);
+            now == baseline && server.children().is_empty()
+        });
+        assert!(back, "threads/fds {now:?}, baseline {baseline:?}, children {:?}", server.children());
+        assert!(server.zombies().is_empty());
+        assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+    }
+
+    fn a_file_truncated_mid_transfer_closes_the_connection(mode) {
+        let site = Site::new("truncate");
+        site.add_big("big.bin", 64 * 1024 * 1024);
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let mut s = server.connect();
+        s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let mut first = vec![0u8; 1024 * 1024];
+        s.read_exact(&mut first).unwrap();
+        OpenOptions::new().write(true).open(site.root().join("big.bin")).unwrap().set_len(0).unwrap();
+        let mut rest = Vec::new();
+        match s.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+        // The announced 64 MiB never all arrive, and the connection ended instead of
+        // carrying on with a wrong length.
+        assert!(first.len() + rest.len() < 64 * 1024 * 1024 + 200);
+        let resp = get(&server, "/big.bin");
+        assert_eq!((resp.status, resp.body.len()), (200, 0));
+    }
+
+    fn a_file_replaced_or_deleted_mid_transfer_is_sent_whole(mode) {
+        let site = Site::new("replace");
+        let old = site.add_big("big.bin", 16 * 1024 * 1024);
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        for action in ["replace", "delete"] {
+            let mut reader = BufReader::new(server.connect());
+            reader.get_mut().write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let mut peek = [0u8; 1];
+            reader.get_mut().peek(&mut peek).unwrap();
+            let path = site.root().join("big.bin");
+            if action == "replace" {
+                fs::write(site.root().join("new.tmp"), b"new\n").unwrap();
+                fs::rename(site.root().join("new.tmp"), &path).unwrap();
+            } else {
+                fs::remove_file(&path).unwrap();
+            }
+            // The open file is what is sent: whole and exact, and the connection goes on.
+            let resp = read_response(&mut reader, false);
+            assert!(resp.body == old, "{action}: body differs");
+            reader.get_mut().write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let next = read_response(&mut reader, false);
+            if action == "replace" {
+                assert_eq!(next.body, b"new\n");
+                fs::write(&path, &old).unwrap();
+            } else {
+                assert_eq!(next.status, 404);
+            }
+        }
+    }
+
+    fn large_downloads_are_streamed_not_buffered(mode) {
+        let site = Site::new("sparse");
+        // A sparse 1 GiB file: no disk cost, all zeros.
+        let file = fs::File::create(site.root().join("huge.bin")).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        assert_eq!(get(&server, "/hello.txt").status, 200);
+        let before = proc_rss_kib(server.pid());
+        let mut clients = Vec::new();
+        for _ in 0..20 {
+            let mut s = server.connect();
+            s.write_all(b"GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let mut part = vec![0u8; 4 * 1024 * 1024];
+            s.read_exact(&mut part).unwrap();
+            clients.push(s);
+        }
+        thread::sleep(Duration::from_millis(200));
+        // Thread mode: one process holds all 20; process mode: each child holds one.
+        let rss: Vec<u64> = if mode == Mode::Thread {
+            vec![proc_rss_kib(server.pid()).saturating_sub(before)]
+        } else {
+            server.children().into_iter().map(proc_rss_kib).collect()
+        };
+        for kib in &rss {
+            assert!(*kib < 64 * 1024, "{kib} KiB resident while sending 20 × 1 GiB: {rss:?}");
+        }
+        drop(clients);
+    }
+}
