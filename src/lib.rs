@@ -62,6 +62,7 @@ mod resolve;
 mod response;
 mod server;
 pub mod target;
+mod workers;
 
 pub use config::{Config, Limits, Mode, DEFAULT_PORT};
 pub use process::serve_inherited_connection;

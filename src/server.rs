@@ -13,14 +13,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
-use crate::connection::{refuse, serve_connection, Context};
+use crate::connection::{refuse, Context};
 use crate::process::Children;
 use crate::response::Status;
+use crate::workers::Workers;
 
-/// Stack size of a connection thread. The handler keeps its buffers on the heap, so
-/// this bounds address space, not memory: only touched pages cost RSS, and an idle
-/// connection touches a few KiB. Large enough for the panic machinery and `fs` calls.
-const CONNECTION_STACK: usize = 128 * 1024;
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.
 const FD_BACKOFF: Duration = Duration::from_millis(100);
@@ -48,6 +45,7 @@ pub(crate) struct Shared {
     pub(crate) ctx: Context,
     active: AtomicUsize,
     shutdown: AtomicBool,
+    pub(crate) workers: Workers,
 }
 
 impl Server {
@@ -95,6 +93,7 @@ impl Server {
                 ctx: Context::new(config, root),
                 active: AtomicUsize::new(0),
                 shutdown: AtomicBool::new(false),
+                workers: Workers::default(),
             }),
         })
     }
@@ -129,7 +128,7 @@ impl Server {
     /// survived, never returned.
     pub fn run(self) -> io::Result<()> {
         let mut handle = self.spawn()?;
-        for accept_loop in handle.loops.drain(..) {
+        for (_, accept_loop) in handle.loops.drain(..) {
             let _ = accept_loop.join();
         }
         Ok(())
@@ -142,19 +141,28 @@ impl Server {
     /// A thread cannot be started.
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let children = match self.shared.ctx.config.mode {
-            Mode::Thread => None,
+            Mode::Thread => {
+                Workers::start(&self.shared)?;
+                None
+            }
             Mode::Process => Some(Children::start()?),
         };
         let addrs = self.local_addrs();
         let mut loops = Vec::new();
         for listener in self.listeners {
-            let shared = Arc::clone(&self.shared);
-            let children = children.clone();
-            loops.push(
-                thread::Builder::new()
+            let addr = listener.local_addr()?;
+            // Two threads accept from each listener: std's backlog is fixed at 128, and
+            // while one accepting thread waits for the CPU the other drains the queue,
+            // so a burst of connects does not overflow it (a dropped SYN costs 1 s).
+            let listeners = [listener.try_clone()?, listener];
+            for listener in listeners {
+                let shared = Arc::clone(&self.shared);
+                let children = children.clone();
+                let accept = thread::Builder::new()
                     .name("servedir-accept".into())
-                    .spawn(move || accept_loop(&listener, &shared, children.as_ref()))?,
-            );
+                    .spawn(move || accept_loop(&listener, &shared, children.as_ref()))?;
+                loops.push((addr, accept));
+            }
         }
         Ok(ServerHandle {
             addrs,
@@ -171,7 +179,7 @@ impl Server {
 pub struct ServerHandle {
     addrs: Vec<SocketAddr>,
     shared: Arc<Shared>,
-    loops: Vec<thread::JoinHandle<()>>,
+    loops: Vec<(SocketAddr, thread::JoinHandle<()>)>,
 }
 
 impl ServerHandle {
@@ -204,17 +212,25 @@ impl ServerHandle {
 
     fn stop(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.workers.close();
         let loops = std::mem::take(&mut self.loops);
-        for (addr, accept_loop) in self.addrs.iter().zip(loops) {
-            // accept() has no timeout in std: wake it with a connection of our own.
-            let mut wake = *addr;
-            if wake.ip().is_unspecified() {
-                wake.set_ip(match wake {
-                    SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                    SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-                });
-            }
-            if TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok() {
+        // accept() has no timeout in std: wake every accepting thread with a connection
+        // of our own (all first, then join: any thread may take any wake-up).
+        let wakes: Vec<_> = loops
+            .iter()
+            .map(|(addr, _)| {
+                let mut wake = *addr;
+                if wake.ip().is_unspecified() {
+                    wake.set_ip(match wake {
+                        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                    });
+                }
+                TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok()
+            })
+            .collect();
+        if wakes.iter().all(|&woke| woke) {
+            for (_, accept_loop) in loops {
                 let _ = accept_loop.join();
             }
         }
@@ -322,6 +338,13 @@ impl Slot {
     }
 }
 
+impl std::fmt::Debug for Slot {
+    // Not derived: the server it points to holds queued slots, a cycle for Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Slot")
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.active.fetch_sub(1, Ordering::AcqRel);
@@ -329,23 +352,8 @@ impl Drop for Slot {
 }
 
 fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
-    let Some(slot) = Slot::take(shared) else {
-        refuse(&stream, Status::ServiceUnavailable);
-        return;
-    };
-    // Shared so that, if the thread cannot start, we still hold the socket to say 503.
-    let stream = Arc::new(stream);
-    let theirs = Arc::clone(&stream);
-    let worker_shared = Arc::clone(shared);
-    let spawned = thread::Builder::new()
-        .name("servedir-conn".into())
-        .stack_size(CONNECTION_STACK)
-        .spawn(move || {
-            let _slot = slot;
-            serve_connection(&theirs, &worker_shared.ctx);
-        });
-    if let Err(e) = spawned {
-        eprintln!("servedir: cannot start a connection thread: {e}");
-        refuse(&stream, Status::ServiceUnavailable);
+    match Slot::take(shared) {
+        Some(slot) => shared.workers.dispatch(stream, slot),
+        None => refuse(&stream, Status::ServiceUnavailable),
     }
 }

@@ -144,10 +144,12 @@ both_modes! {
             }
             drop(s);
         }
+        // Threads that finished a connection wait up to 5 s for another, then exit: the
+        // count comes back to at most the baseline (which may hold one such thread).
         let mut now = baseline;
         let back = eventually(Duration::from_secs(20), || {
             now = settle(&server);
-            now == baseline && server.children().is_empty()
+            now.0 <= baseline.0 && now.1 == baseline.1 && server.children().is_empty()
         });
         assert!(back, "threads/fds {now:?}, baseline {baseline:?}, children {:?}", server.children());
         assert!(server.zombies().is_empty());
