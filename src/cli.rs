@@ -82,6 +82,8 @@ enum Opt {
     MaxBodyDiscard,
     Hidden,
     FollowSymlinks,
+    CacheControl,
+    NoPrecompressed,
     Quiet,
     Help,
     Version,
@@ -118,6 +120,8 @@ const SPECS: &[Spec] = &[
     spec(Opt::MaxBodyDiscard, "--max-body-discard", None, true),
     spec(Opt::Hidden, "--hidden", None, false),
     spec(Opt::FollowSymlinks, "--follow-symlinks", None, false),
+    spec(Opt::CacheControl, "--cache-control", None, true),
+    spec(Opt::NoPrecompressed, "--no-precompressed", None, false),
     spec(Opt::Quiet, "--quiet", Some('q'), false),
     spec(Opt::Help, "--help", Some('h'), false),
     spec(Opt::Version, "--version", Some('V'), false),
@@ -345,6 +349,8 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
             Opt::MaxBodyDiscard => limits.max_discard_body = count(value, name, 0, strict)?,
             Opt::Hidden => config.hidden = true,
             Opt::FollowSymlinks => config.follow_symlinks = true,
+            Opt::CacheControl => config.cache_control = header_value(value, name)?,
+            Opt::NoPrecompressed => config.precompressed = false,
             Opt::Quiet => config.access_log = false,
             Opt::Help | Opt::Version | Opt::Child => {}
         }
@@ -361,6 +367,21 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
         config.root = root.into();
     }
     Ok(config)
+}
+
+/// A header field value: not empty, visible ASCII and spaces only (RFC 9110 §5.5), so
+/// it cannot break the response head.
+fn header_value(value: &str, name: &str) -> Result<String, CliError> {
+    let ok = !value.trim().is_empty() && value.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+    if ok {
+        Ok(value.trim().to_owned())
+    } else {
+        Err(CliError::invalid_value(
+            value,
+            name,
+            "a header value of visible ASCII characters, like 'no-cache' or 'max-age=3600'",
+        ))
+    }
 }
 
 fn port(value: &str, name: &str) -> Result<u16, CliError> {
@@ -497,6 +518,10 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
     if config.follow_symlinks {
         args.push("--follow-symlinks".into());
     }
+    args.push(format!("--cache-control={}", config.cache_control).into());
+    if !config.precompressed {
+        args.push("--no-precompressed".into());
+    }
     if !config.access_log {
         args.push("--quiet".into());
     }
@@ -618,6 +643,21 @@ pub fn usage() -> String {
             "      --follow-symlinks",
             "Serve files whose real path, after symlinks, is outside ROOT \
              (otherwise they get 404)"
+                .to_owned(),
+        ),
+        (
+            "      --cache-control VALUE",
+            format!(
+                "Cache-Control sent with files; the default makes browsers \
+                 revalidate every time, answered cheaply with 304 \
+                 [default: {}]",
+                config.cache_control
+            ),
+        ),
+        (
+            "      --no-precompressed",
+            "Do not serve FILE.br or FILE.gz in place of FILE to clients \
+             that accept that encoding"
                 .to_owned(),
         ),
         (
@@ -852,6 +892,14 @@ mod tests {
             ),
             (&[&["--hidden"]], |c| c.hidden = true),
             (&[&["--follow-symlinks"]], |c| c.follow_symlinks = true),
+            (
+                &[
+                    &["--cache-control=max-age=60"],
+                    &["--cache-control", " max-age=60 "],
+                ],
+                |c| c.cache_control = "max-age=60".to_owned(),
+            ),
+            (&[&["--no-precompressed"]], |c| c.precompressed = false),
             (&[&["--quiet"], &["-q"], &["-q", "-q"]], |c| {
                 c.access_log = false
             }),
@@ -982,6 +1030,11 @@ mod tests {
             (
                 &["--mode", "fork"],
                 "invalid value 'fork' for '--mode': expected 'thread' or 'process'",
+            ),
+            (
+                &["--cache-control", "a\r\nSet-Cookie: x"],
+                "invalid value 'a\\r\\nSet-Cookie: x' for '--cache-control': expected a header \
+                 value of visible ASCII characters, like 'no-cache' or 'max-age=3600'",
             ),
             (
                 &["--mode", "Thread"],
@@ -1146,14 +1199,17 @@ mod tests {
     }
 
     /// The fields a child uses; the rest (bind, port, mode, process_exe) it ignores.
-    fn child_view(c: &Config) -> (PathBuf, Limits, bool, bool, bool) {
-        (
-            c.root.clone(),
-            c.limits.clone(),
-            c.hidden,
-            c.follow_symlinks,
-            c.access_log,
-        )
+    /// Everything a child uses: the whole config but for what only the parent needs, so
+    /// a field added later is covered without touching this test.
+    fn child_view(c: &Config) -> Config {
+        let d = Config::default();
+        Config {
+            bind: d.bind,
+            port: d.port,
+            mode: d.mode,
+            process_exe: None,
+            ..c.clone()
+        }
     }
 
     fn round_trip(config: &Config) {
@@ -1186,6 +1242,8 @@ mod tests {
             hidden: true,
             follow_symlinks: true,
             access_log: false,
+            cache_control: "public, max-age=60".to_owned(),
+            precompressed: false,
             process_exe: Some(PathBuf::from("/usr/bin/servedir")),
         });
         configs.push(Config {

@@ -9,6 +9,9 @@ use std::time::Duration;
 /// The port servedir listens on when none is given (the lesson's port).
 pub const DEFAULT_PORT: u16 = 7890;
 
+/// The `Cache-Control` sent with files unless configured otherwise.
+pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
+
 /// How connections are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -85,6 +88,12 @@ pub struct Config {
     pub follow_symlinks: bool,
     /// Write one access-log line per response to standard output.
     pub access_log: bool,
+    /// The `Cache-Control` value sent with files. The default, `no-cache`, makes
+    /// browsers revalidate every time (a developer never sees a stale file) while
+    /// `304 Not Modified` keeps reloads cheap.
+    pub cache_control: String,
+    /// Serve `FILE.br` / `FILE.gz` beside `FILE` to clients that accept that encoding.
+    pub precompressed: bool,
     /// Process mode only: the `servedir` executable that serves each connection.
     ///
     /// The command-line tool sets this to itself. A program embedding servedir must
@@ -114,6 +123,8 @@ impl Default for Config {
             hidden: false,
             follow_symlinks: false,
             access_log: false,
+            cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
+            precompressed: true,
             process_exe: None,
         }
     }

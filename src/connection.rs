@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
-use crate::date::{unix_secs, HttpDate};
+use crate::date::unix_secs;
 use crate::log;
-use crate::mime;
+use crate::representation;
 use crate::request::{parse_head, Head, Parsed, Version};
 use crate::resolve::{resolve, Policy, Resolved};
-use crate::response::{send, write_head, Body, Persistence, Response, Status};
+use crate::response::{send, write_head, Persistence, Response, Status};
 use crate::target::Target;
 
 /// Bytes asked of the socket per read while a head is incomplete.
@@ -270,20 +270,7 @@ impl Connection<'_> {
         };
         match resolve(&self.ctx.root, &target, policy) {
             Ok(Resolved::File { file, meta, path }) => {
-                let mut resp = Response {
-                    status: Status::Ok,
-                    content_type: Some(mime::content_type(&path)),
-                    headers: Vec::new(),
-                    body: Body::File {
-                        file,
-                        len: meta.len(),
-                    },
-                };
-                // An mtime before 1970 or after 9999 gets no Last-Modified; it never panics.
-                if let Some(secs) = meta.modified().ok().and_then(unix_secs) {
-                    resp = resp.with("Last-Modified", HttpDate(secs).to_string());
-                }
-                resp
+                representation::respond(head, self.ctx, file, &meta, &path)
             }
             Ok(Resolved::Redirect(location)) => {
                 Response::error(Status::MovedPermanently).with("Location", location)

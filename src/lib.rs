@@ -51,12 +51,16 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod conditional;
 mod config;
 mod connection;
 pub mod date;
+pub mod encoding;
 mod log;
 pub mod mime;
 mod process;
+pub mod range;
+mod representation;
 pub mod request;
 mod resolve;
 mod response;
@@ -64,6 +68,6 @@ mod server;
 pub mod target;
 mod workers;
 
-pub use config::{Config, Limits, Mode, DEFAULT_PORT};
+pub use config::{Config, Limits, Mode, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
 pub use process::serve_inherited_connection;
 pub use server::{Server, ServerHandle};

@@ -87,6 +87,38 @@ pub fn resolve(root: &Path, target: &Target, policy: Policy) -> io::Result<Resol
     Ok(Resolved::File { file, meta, path })
 }
 
+/// A precompressed sidecar (`FILE.br`, `FILE.gz`) that exists and may be served.
+#[derive(Debug)]
+pub struct Sidecar(PathBuf);
+
+impl Sidecar {
+    /// Opens it; `None` if it vanished or stopped being a regular file meanwhile.
+    pub fn open(&self) -> Option<(File, Metadata)> {
+        let file = File::open(&self.0).ok()?;
+        let meta = file.metadata().ok()?;
+        meta.is_file().then_some((file, meta))
+    }
+}
+
+/// Looks for `path` + `.ext` beside a file already resolved below `root`. It must be a
+/// regular file and, unless symlinks may be followed, really lie below the root. Any
+/// error means "no sidecar": the plain file is always a correct answer.
+pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Sidecar> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    let candidate = PathBuf::from(name);
+    // One lstat in the common case: a plain file in a directory already checked.
+    let meta = fs::symlink_metadata(&candidate).ok()?;
+    if meta.is_file() {
+        return Some(Sidecar(candidate));
+    }
+    if meta.is_symlink() && lookup(&candidate, root, policy).ok()??.is_file() {
+        return Some(Sidecar(candidate));
+    }
+    None
+}
+
 /// Metadata of `path` (following symlinks), or `None` when it does not exist or, unless
 /// symlinks may be followed, when its real path leaves the root.
 fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
@@ -218,6 +250,36 @@ mod tests {
         };
         assert_eq!(run(&root, "/.git/config", hidden_only), "file .git/config");
         assert_eq!(run(&root, "/out-link", hidden_only), "404");
+    }
+
+    #[test]
+    fn sidecars_follow_the_same_rules() {
+        let (_guard, root) = temp_root("sidecar");
+        fs::write(root.join("a.txt.gz"), "gz").unwrap();
+        fs::create_dir(root.join("a.txt.br")).unwrap();
+        std::os::unix::fs::symlink(
+            root.parent().unwrap().join("secret.txt"),
+            root.join("in-link.gz"),
+        )
+        .unwrap();
+        let strict = Policy::default();
+        let file = root.join("a.txt");
+        assert!(sidecar(&root, &file, "gz", strict).is_some_and(|s| s.open().is_some()));
+        assert!(
+            sidecar(&root, &file, "br", strict).is_none(),
+            "a directory is no sidecar"
+        );
+        let link_base = root.join("in-link");
+        assert!(
+            sidecar(&root, &link_base, "gz", strict).is_none(),
+            "a symlink out of the root"
+        );
+        let open = Policy {
+            hidden: false,
+            follow_symlinks: true,
+        };
+        assert!(sidecar(&root, &link_base, "gz", open).is_some());
+        assert!(sidecar(&root, &root.join("missing"), "gz", strict).is_none());
     }
 
     #[cfg(unix)]

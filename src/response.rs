@@ -4,8 +4,9 @@
 //! It decides nothing about *which* response a request gets (that is `connection.rs`);
 //! it only writes one correctly.
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::date::HttpDate;
 
@@ -25,8 +26,12 @@ const STREAM_BUFFER: usize = 128 * 1024;
 pub enum Status {
     /// 200
     Ok,
+    /// 206
+    PartialContent,
     /// 301
     MovedPermanently,
+    /// 304
+    NotModified,
     /// 400
     BadRequest,
     /// 403
@@ -37,10 +42,14 @@ pub enum Status {
     MethodNotAllowed,
     /// 408
     RequestTimeout,
+    /// 412
+    PreconditionFailed,
     /// 413
     ContentTooLarge,
     /// 414
     UriTooLong,
+    /// 416
+    RangeNotSatisfiable,
     /// 431
     HeaderFieldsTooLarge,
     /// 500
@@ -58,14 +67,18 @@ impl Status {
     pub fn code(self) -> u16 {
         match self {
             Status::Ok => 200,
+            Status::PartialContent => 206,
             Status::MovedPermanently => 301,
+            Status::NotModified => 304,
             Status::BadRequest => 400,
             Status::Forbidden => 403,
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
             Status::RequestTimeout => 408,
+            Status::PreconditionFailed => 412,
             Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
+            Status::RangeNotSatisfiable => 416,
             Status::HeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
@@ -78,14 +91,18 @@ impl Status {
     pub fn reason(self) -> &'static str {
         match self {
             Status::Ok => "OK",
+            Status::PartialContent => "Partial Content",
             Status::MovedPermanently => "Moved Permanently",
+            Status::NotModified => "Not Modified",
             Status::BadRequest => "Bad Request",
             Status::Forbidden => "Forbidden",
             Status::NotFound => "Not Found",
             Status::MethodNotAllowed => "Method Not Allowed",
             Status::RequestTimeout => "Request Timeout",
+            Status::PreconditionFailed => "Precondition Failed",
             Status::ContentTooLarge => "Content Too Large",
             Status::UriTooLong => "URI Too Long",
+            Status::RangeNotSatisfiable => "Range Not Satisfiable",
             Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::InternalServerError => "Internal Server Error",
             Status::NotImplemented => "Not Implemented",
@@ -110,23 +127,53 @@ impl Status {
 /// What follows the head.
 #[derive(Debug)]
 pub enum Body {
+    /// No body and no `Content-Length` (a 304: RFC 9110 §15.4.5 forbids a length that
+    /// differs from the 200's).
+    None,
     /// A generated body, e.g. an error page.
     Text(String),
-    /// `len` bytes read from the current position of `file`.
+    /// `len` bytes of `file` from offset `start`.
     File {
         /// The open file.
         file: File,
-        /// The length announced in `Content-Length`.
+        /// Where the bytes start.
+        start: u64,
+        /// How many bytes; the `Content-Length`.
         len: u64,
+    },
+    /// `multipart/byteranges` (RFC 9110 §14.6): each part's header, then its bytes.
+    Multipart {
+        /// The open file.
+        file: File,
+        /// The parts in order.
+        parts: Vec<Part>,
+        /// The closing delimiter, `\r\n--BOUNDARY--\r\n`.
+        closing: String,
     },
 }
 
+/// One part of a `multipart/byteranges` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The delimiter and part header fields, up to and including the empty line.
+    pub header: String,
+    /// The first byte of the range in the file.
+    pub start: u64,
+    /// How many bytes.
+    pub len: u64,
+}
+
 impl Body {
-    /// The `Content-Length` of this body.
+    /// The `Content-Length` of this body, computed before anything is sent.
     pub fn content_length(&self) -> u64 {
         match self {
+            Body::None => 0,
             Body::Text(s) => s.len() as u64,
             Body::File { len, .. } => *len,
+            Body::Multipart { parts, closing, .. } => {
+                let parts: u64 = parts.iter().map(|p| p.header.len() as u64 + p.len).sum();
+                parts + closing.len() as u64
+            }
         }
     }
 }
@@ -137,7 +184,7 @@ pub struct Response {
     /// The status.
     pub status: Status,
     /// `Content-Type`, or `None` to send none.
-    pub content_type: Option<&'static str>,
+    pub content_type: Option<Cow<'static, str>>,
     /// Fields beyond those every response carries (Location, Allow, Last-Modified, ...).
     pub headers: Vec<(&'static str, String)>,
     /// The body (sent for GET, described but not sent for HEAD).
@@ -155,7 +202,7 @@ impl Response {
         );
         Response {
             status,
-            content_type: Some("text/html; charset=utf-8"),
+            content_type: Some(Cow::Borrowed("text/html; charset=utf-8")),
             headers: Vec::new(),
             body: Body::Text(page),
         }
@@ -189,10 +236,12 @@ pub fn write_head(out: &mut Vec<u8>, resp: &Response, now_secs: u64, persistence
         resp.status.reason(),
         HttpDate(now_secs)
     );
-    if let Some(ct) = resp.content_type {
+    if let Some(ct) = &resp.content_type {
         let _ = write!(out, "Content-Type: {ct}\r\n");
     }
-    let _ = write!(out, "Content-Length: {}\r\n", resp.body.content_length());
+    if !matches!(resp.body, Body::None) {
+        let _ = write!(out, "Content-Length: {}\r\n", resp.body.content_length());
+    }
     for (name, value) in &resp.headers {
         let _ = write!(out, "{name}: {value}\r\n");
     }
@@ -224,34 +273,61 @@ pub fn send<W: Write>(
         return stream.write_all(out);
     }
     match body {
+        Body::None => stream.write_all(out),
         Body::Text(text) => {
             out.extend_from_slice(text.as_bytes());
             stream.write_all(out)
         }
-        Body::File { file, len } => send_file(stream, out, file, len),
+        Body::File {
+            mut file,
+            start,
+            len,
+        } => send_range(stream, out, &mut file, start, len),
+        Body::Multipart {
+            mut file,
+            parts,
+            closing,
+        } => {
+            for part in parts {
+                out.extend_from_slice(part.header.as_bytes());
+                send_range(stream, out, &mut file, part.start, part.len)?;
+            }
+            out.extend_from_slice(closing.as_bytes());
+            stream.write_all(out)
+        }
     }
 }
 
-fn send_file<W: Write>(stream: &mut W, out: &mut Vec<u8>, file: File, len: u64) -> io::Result<()> {
+/// Sends what `out` holds followed by `len` bytes of `file` from `start`, and leaves
+/// `out` empty. Bodies up to [`INLINE_BODY_MAX`] go out in one write with the head.
+fn send_range<W: Write>(
+    stream: &mut W,
+    out: &mut Vec<u8>,
+    file: &mut File,
+    start: u64,
+    len: u64,
+) -> io::Result<()> {
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
     let mut file = file.take(len);
     let chunk = if len <= INLINE_BODY_MAX {
         len as usize
     } else {
         STREAM_BUFFER
     };
-    // The head stays at the front of the first chunk: head and body in one write.
-    let head_len = out.len();
     out.reserve(chunk);
     let mut sent = 0u64;
-    let mut start = head_len;
     loop {
+        let at = out.len();
         let want = chunk.min((len - sent) as usize);
-        out.resize(start + want, 0);
-        let filled = read_full(&mut file, &mut out[start..])?;
-        out.truncate(start + filled);
+        out.resize(at + want, 0);
+        let filled = read_full(&mut file, &mut out[at..])?;
+        out.truncate(at + filled);
         sent += filled as u64;
         if !out.is_empty() {
             stream.write_all(out)?;
+            out.clear();
         }
         if sent == len {
             return Ok(());
@@ -262,8 +338,6 @@ fn send_file<W: Write>(stream: &mut W, out: &mut Vec<u8>, file: File, len: u64) 
                 "file shrank while being sent",
             ));
         }
-        out.clear();
-        start = 0;
     }
 }
 
@@ -362,6 +436,7 @@ mod tests {
                 &mut out,
                 Body::File {
                     file,
+                    start: 0,
                     len: size as u64,
                 },
                 true,
@@ -388,6 +463,7 @@ mod tests {
                 &mut out,
                 Body::File {
                     file,
+                    start: 0,
                     len: announced,
                 },
                 true,
@@ -403,9 +479,74 @@ mod tests {
         let (path, file) = temp_file("long", b"0123456789");
         let mut out = Vec::new();
         let mut wire = Vec::new();
-        send(&mut wire, &mut out, Body::File { file, len: 4 }, true).unwrap();
+        send(
+            &mut wire,
+            &mut out,
+            Body::File {
+                file,
+                start: 0,
+                len: 4,
+            },
+            true,
+        )
+        .unwrap();
         assert_eq!(wire, b"0123");
         std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn ranges_and_multipart_bodies_send_exactly_the_announced_bytes() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        let (path, file) = temp_file("range", &data);
+        let mut wire = Vec::new();
+        let body = Body::File {
+            file,
+            start: 150_000,
+            len: 40_000,
+        };
+        assert_eq!(body.content_length(), 40_000);
+        send(&mut wire, &mut Vec::new(), body, true).unwrap();
+        assert_eq!(wire, &data[150_000..190_000]);
+
+        let parts = vec![
+            Part {
+                header: "--B\r\n\r\n".into(),
+                start: 10,
+                len: 5,
+            },
+            Part {
+                header: "\r\n--B\r\n\r\n".into(),
+                start: 100_000,
+                len: 70_000,
+            },
+        ];
+        let body = Body::Multipart {
+            file: File::open(&path).unwrap(),
+            parts,
+            closing: "\r\n--B--\r\n".into(),
+        };
+        let announced = body.content_length();
+        let mut wire = Vec::new();
+        send(&mut wire, &mut b"HEAD".to_vec(), body, true).unwrap();
+        let mut want = b"HEAD--B\r\n\r\n".to_vec();
+        want.extend_from_slice(&data[10..15]);
+        want.extend_from_slice(b"\r\n--B\r\n\r\n");
+        want.extend_from_slice(&data[100_000..170_000]);
+        want.extend_from_slice(b"\r\n--B--\r\n");
+        assert_eq!(wire.len() as u64, announced + 4);
+        assert!(wire == want);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn not_modified_has_no_content_length() {
+        let resp = Response {
+            status: Status::NotModified,
+            content_type: None,
+            headers: Vec::new(),
+            body: Body::None,
+        };
+        assert!(!head_text(&resp, Persistence::KeepAlive).contains("Content-Length"));
     }
 
     #[test]

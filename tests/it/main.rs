@@ -2,6 +2,7 @@
 
 mod util;
 
+mod caching;
 mod cli;
 mod hostile;
 mod http;

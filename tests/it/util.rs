@@ -385,6 +385,15 @@ pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> Raw {
         headers,
         body: Vec::new(),
     };
+    if status == 304 {
+        // RFC 9110 §15.4.5: no body; we send no Content-Length either.
+        assert_eq!(
+            raw.header("content-length"),
+            None,
+            "304 with a Content-Length"
+        );
+        return raw;
+    }
     let len: usize = raw
         .header("content-length")
         .expect("every response has Content-Length")

@@ -1,0 +1,127 @@
+//! Content negotiation for precompressed files: does `Accept-Encoding` allow a coding?
+//!
+//! Pure. It only answers for the codings servedir can serve from a sidecar file (`br`,
+//! `gzip`); it never compresses anything (std has no codec).
+
+/// A precompressed variant servedir looks for beside a file, in order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Brotli, `FILE.br`.
+    Brotli,
+    /// gzip, `FILE.gz`.
+    Gzip,
+}
+
+impl Coding {
+    /// Every coding, best first: brotli is smaller, so it is preferred when both are allowed.
+    pub const PREFERENCE: [Coding; 2] = [Coding::Brotli, Coding::Gzip];
+
+    /// The token used in `Accept-Encoding` and `Content-Encoding`.
+    pub fn token(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+
+    /// The suffix of the sidecar file, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gz",
+        }
+    }
+}
+
+/// Whether `accept_encoding` (the field's value) allows `coding` (RFC 9110 §12.5.3).
+///
+/// A coding is allowed when listed with a q-value above 0, or when `*` is listed above 0
+/// and the coding is not itself listed with q=0. `x-gzip` counts as `gzip`. Without the
+/// field servedir sends no coding: the RFC would allow any, but a client that did not
+/// ask (curl without `--compressed`) would then save compressed bytes.
+pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
+    let mut star = None;
+    for element in accept_encoding.split(',') {
+        let mut params = element.split(';');
+        let name = params.next().unwrap_or("").trim();
+        if name.is_empty() {
+            continue;
+        }
+        let q = params
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1000), |(_, v)| qvalue(v.trim()));
+        // A malformed q-value makes the element mean nothing, rather than "yes".
+        let Some(q) = q else { continue };
+        let named = name.eq_ignore_ascii_case(coding.token())
+            || (coding == Coding::Gzip && name.eq_ignore_ascii_case("x-gzip"));
+        if named {
+            return q > 0;
+        }
+        if name == "*" {
+            star = Some(q > 0);
+        }
+    }
+    star.unwrap_or(false)
+}
+
+/// A qvalue (RFC 9110 §12.4.2) in thousandths: `1`, `1.000`, `0`, `0.5`, `0.001`.
+fn qvalue(v: &str) -> Option<u16> {
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_value: u16 = format!("{frac:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(frac_value),
+        "1" if frac_value == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Coding::*;
+
+    #[test]
+    fn table() {
+        let table: &[(&str, bool, bool)] = &[
+            // (Accept-Encoding, br allowed, gzip allowed)
+            ("", false, false),
+            ("gzip", false, true),
+            ("br", true, false),
+            ("gzip, deflate, br", true, true),
+            ("gzip, deflate, br, zstd", true, true),
+            ("GZIP;Q=1", false, true),
+            ("gzip;q=0", false, false),
+            ("gzip;q=0.000", false, false),
+            ("gzip;q=0.001", false, true),
+            ("br;q=0, gzip;q=0.5", false, true),
+            ("*", true, true),
+            ("*;q=0", false, false),
+            ("*, gzip;q=0", true, false),
+            ("gzip;q=0, *", true, false),
+            ("identity", false, false),
+            ("x-gzip", false, true),
+            ("gzip;q=2", false, false),
+            ("gzip;q=1.5", false, false),
+            ("gzip;q=abc", false, false),
+            ("gzip;q=0.0001", false, false),
+            (" , ,br , ", true, false),
+            ("gzip ; q=0.8 ; level=1", false, true),
+            ("brotli", false, false),
+        ];
+        for (header, br, gzip) in table {
+            assert_eq!(accepts(header, Brotli), *br, "br in {header:?}");
+            assert_eq!(accepts(header, Gzip), *gzip, "gzip in {header:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_extensions() {
+        assert_eq!(Coding::PREFERENCE, [Brotli, Gzip]);
+        assert_eq!((Brotli.token(), Brotli.extension()), ("br", "br"));
+        assert_eq!((Gzip.token(), Gzip.extension()), ("gzip", "gz"));
+    }
+}

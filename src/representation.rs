@@ -1,0 +1,273 @@
+//! A file's response: pick the representation (a precompressed sidecar or the file),
+//! evaluate preconditions (RFC 9110 §13), apply a Range (§14), set caching headers.
+//!
+//! The file has already been found and opened by `resolve.rs`; this decides status,
+//! headers and which bytes are sent. It writes nothing.
+
+use std::borrow::Cow;
+use std::fs::{File, Metadata};
+use std::path::Path;
+
+use crate::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
+use crate::connection::Context;
+use crate::date::HttpDate;
+use crate::encoding::{accepts, Coding};
+use crate::mime;
+use crate::range::{decide, ByteRange, RangeDecision};
+use crate::request::Head;
+use crate::resolve::{sidecar, Policy};
+use crate::response::{Body, Part, Response, Status};
+
+/// The representation chosen for a request.
+struct Chosen {
+    file: File,
+    len: u64,
+    validators: Validators,
+    coding: Option<Coding>,
+    /// Some sidecar exists, so the response depends on Accept-Encoding.
+    varies: bool,
+}
+
+/// The response to a GET or HEAD for the regular file at `path`, already open.
+pub fn respond(
+    head: &Head<'_>,
+    ctx: &Context,
+    file: File,
+    meta: &Metadata,
+    path: &Path,
+) -> Response {
+    let content_type = mime::content_type(path);
+    let chosen = choose(head, ctx, file, meta, path);
+    let mut headers: Vec<(&'static str, String)> = Vec::with_capacity(6);
+    headers.push(("ETag", chosen.validators.etag.clone()));
+    if let Some(secs) = chosen.validators.last_modified {
+        headers.push(("Last-Modified", HttpDate(secs).to_string()));
+    }
+    headers.push(("Cache-Control", ctx.config.cache_control.clone()));
+    if chosen.varies {
+        headers.push(("Vary", "Accept-Encoding".to_owned()));
+    }
+    let (if_match, if_none_match) = (joined(head, "if-match"), joined(head, "if-none-match"));
+    let conditions = Conditions {
+        if_match: if_match.as_deref(),
+        if_none_match: if_none_match.as_deref(),
+        if_modified_since: head.header("if-modified-since"),
+        if_unmodified_since: head.header("if-unmodified-since"),
+    };
+    match evaluate(&conditions, &chosen.validators, true) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            return Response {
+                status: Status::NotModified,
+                content_type: None,
+                headers,
+                body: Body::None,
+            };
+        }
+        Precondition::Failed => {
+            let mut resp = Response::error(Status::PreconditionFailed);
+            resp.headers = headers;
+            return resp;
+        }
+    }
+    headers.push(("Accept-Ranges", "bytes".to_owned()));
+    if let Some(coding) = chosen.coding {
+        headers.push(("Content-Encoding", coding.token().to_owned()));
+    }
+    let len = chosen.len;
+    let decision = match head.header("range") {
+        Some(range)
+            if head
+                .header("if-range")
+                .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
+        {
+            decide(range, len)
+        }
+        _ => RangeDecision::Full,
+    };
+    let (status, content_type, body) = match decision {
+        RangeDecision::Full => (
+            Status::Ok,
+            content_type.to_owned(),
+            Body::File {
+                file: chosen.file,
+                start: 0,
+                len,
+            },
+        ),
+        RangeDecision::Partial(ranges) if ranges.len() == 1 => {
+            let r = ranges[0];
+            headers.push(("Content-Range", content_range(r, len)));
+            (
+                Status::PartialContent,
+                content_type.to_owned(),
+                Body::File {
+                    file: chosen.file,
+                    start: r.first,
+                    len: r.len(),
+                },
+            )
+        }
+        RangeDecision::Partial(ranges) => {
+            let boundary = boundary(&chosen.validators.etag);
+            let (parts, closing) = multipart(&ranges, len, content_type, &boundary);
+            (
+                Status::PartialContent,
+                format!("multipart/byteranges; boundary={boundary}"),
+                Body::Multipart {
+                    file: chosen.file,
+                    parts,
+                    closing,
+                },
+            )
+        }
+        RangeDecision::Unsatisfiable => {
+            let mut resp = Response::error(Status::RangeNotSatisfiable);
+            headers.push(("Content-Range", format!("bytes */{len}")));
+            resp.headers = headers;
+            return resp;
+        }
+    };
+    Response {
+        status,
+        content_type: Some(Cow::Owned(content_type)),
+        headers,
+        body,
+    }
+}
+
+/// A field's value, with repeated fields joined by ", " as RFC 9110 §5.3 allows.
+fn joined<'a>(head: &Head<'a>, name: &str) -> Option<Cow<'a, str>> {
+    let mut values = head
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .filter_map(|h| std::str::from_utf8(h.value).ok());
+    let first = values.next()?;
+    match values.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => {
+            let mut all = format!("{first}, {second}");
+            for more in values {
+                all.push_str(", ");
+                all.push_str(more);
+            }
+            Some(Cow::Owned(all))
+        }
+    }
+}
+
+/// The sidecar the client accepts, best first, or the file itself.
+fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Path) -> Chosen {
+    let identity = |file: File, varies: bool| Chosen {
+        len: meta.len(),
+        validators: Validators::new(meta.len(), meta.modified().ok(), ""),
+        file,
+        coding: None,
+        varies,
+    };
+    if !ctx.config.precompressed {
+        return identity(file, false);
+    }
+    let policy = Policy {
+        hidden: ctx.config.hidden,
+        follow_symlinks: ctx.config.follow_symlinks,
+    };
+    let accept = head.header("accept-encoding").unwrap_or("");
+    let mut varies = false;
+    for coding in Coding::PREFERENCE {
+        let Some(found) = sidecar(&ctx.root, path, coding.extension(), policy) else {
+            continue;
+        };
+        varies = true;
+        if !accepts(accept, coding) {
+            continue;
+        }
+        if let Some((file, meta)) = found.open() {
+            return Chosen {
+                len: meta.len(),
+                validators: Validators::new(meta.len(), meta.modified().ok(), coding.token()),
+                file,
+                coding: Some(coding),
+                varies,
+            };
+        }
+    }
+    identity(file, varies)
+}
+
+/// `bytes first-last/len` (RFC 9110 §14.4).
+fn content_range(r: ByteRange, len: u64) -> String {
+    format!("bytes {}-{}/{len}", r.first, r.last)
+}
+
+/// A boundary that is stable for one representation (so HEAD and GET agree on the
+/// length) and will not occur in a file by chance: FNV-1a of the ETag.
+fn boundary(etag: &str) -> String {
+    let hash = etag.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("servedir-{hash:016x}")
+}
+
+/// Part headers and the closing delimiter of a `multipart/byteranges` body. The CRLF
+/// before each delimiter belongs to the delimiter (RFC 2046 §5.1.1), so every part but
+/// the first starts with one.
+fn multipart(
+    ranges: &[ByteRange],
+    len: u64,
+    content_type: &str,
+    boundary: &str,
+) -> (Vec<Part>, String) {
+    let parts = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Part {
+            header: format!(
+                "{}--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: {}\r\n\r\n",
+                if i == 0 { "" } else { "\r\n" },
+                content_range(*r, len)
+            ),
+            start: r.first,
+            len: r.len(),
+        })
+        .collect();
+    (parts, format!("\r\n--{boundary}--\r\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_layout_is_exact() {
+        let ranges = [
+            ByteRange { first: 0, last: 1 },
+            ByteRange { first: 5, last: 9 },
+        ];
+        let (parts, closing) = multipart(&ranges, 10, "text/plain; charset=utf-8", "B");
+        assert_eq!(
+            parts[0].header,
+            "--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/10\r\n\r\n"
+        );
+        assert_eq!(parts[1].header, "\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 5-9/10\r\n\r\n");
+        assert_eq!((parts[1].start, parts[1].len), (5, 5));
+        assert_eq!(closing, "\r\n--B--\r\n");
+    }
+
+    #[test]
+    fn boundaries_are_stable_and_distinct() {
+        assert_eq!(boundary("\"a\""), boundary("\"a\""));
+        assert_ne!(boundary("\"a\""), boundary("\"b\""));
+        assert_eq!(boundary("\"a\"").len(), "servedir-".len() + 16);
+    }
+
+    #[test]
+    fn last_modified_and_validators_come_from_one_mtime() {
+        use crate::date::unix_secs;
+        // Validators carry the seconds Last-Modified shows; both come from one mtime.
+        let now = std::time::SystemTime::now();
+        let v = Validators::new(1, Some(now), "");
+        assert_eq!(v.last_modified, unix_secs(now));
+    }
+}

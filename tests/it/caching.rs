@@ -1,0 +1,344 @@
+//! Conditional requests, byte ranges and precompressed files (RFC 9110 §13–§14), byte-exact.
+
+use std::io::{BufReader, Write};
+
+use crate::both_modes;
+use crate::util::*;
+
+/// Sends one GET (or HEAD) with extra header lines on a new connection.
+fn req(server: &TestServer, method: &str, path: &str, headers: &[&str]) -> Raw {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
+    for h in headers {
+        text.push_str(h);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    exchange(server, text.as_bytes())
+}
+
+/// A site with a 1,000-byte patterned file.
+fn site_with_data(name: &str) -> (Site, Vec<u8>) {
+    let site = Site::new(name);
+    let data = site.add_big("data.bin", 1000);
+    (site, data)
+}
+
+/// A valid gzip member holding `data` in one stored (uncompressed) deflate block:
+/// no compression crate needed, and `gzip -d` would accept it.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    assert!(data.len() < 65_536);
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.push(1); // BFINAL=1, BTYPE=00 (stored)
+    let len = data.len() as u16;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn crc32_matches_the_standard_check_value() {
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+}
+
+#[test]
+fn etags_are_stable_across_restarts_and_modes() {
+    let (site, _) = site_with_data("etag-stable");
+    let a = TestServer::start(Mode::Thread, &site.root(), &["--quiet"]);
+    let b = TestServer::start(Mode::Process, &site.root(), &["--quiet"]);
+    let ea = req(&a, "GET", "/data.bin", &[])
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let eb = req(&b, "GET", "/data.bin", &[])
+        .header("etag")
+        .unwrap()
+        .to_string();
+    assert_eq!(ea, eb);
+    assert!(ea.starts_with('"') && ea.ends_with('"'), "strong: {ea}");
+}
+
+both_modes! {
+    fn if_none_match_and_if_modified_since_give_304(mode) {
+        let (site, data) = site_with_data("304");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let full = req(&server, "GET", "/data.bin", &[]);
+        assert_eq!(full.status, 200);
+        assert_eq!(full.header("cache-control"), Some("no-cache"));
+        assert_eq!(full.header("accept-ranges"), Some("bytes"));
+        assert_eq!(full.body, data);
+        let etag = full.header("etag").unwrap().to_string();
+        let lm = full.header("last-modified").unwrap().to_string();
+
+        for cond in [
+            format!("If-None-Match: {etag}"),
+            format!("If-None-Match: \"other\", {etag}"),
+            format!("If-None-Match: W/{etag}"),
+            "If-None-Match: *".to_string(),
+            format!("If-Modified-Since: {lm}"),
+            "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT".to_string(),
+        ] {
+            let resp = req(&server, "GET", "/data.bin", &[&cond]);
+            assert_eq!(resp.status, 304, "{cond}");
+            assert_eq!(resp.header("etag"), Some(etag.as_str()), "{cond}");
+            assert_eq!(resp.header("last-modified"), Some(lm.as_str()), "{cond}");
+            assert_eq!(resp.header("cache-control"), Some("no-cache"));
+            assert!(resp.header("date").is_some());
+            assert!(resp.body.is_empty());
+        }
+        // The other two date forms of RFC 9110 §5.6.7 parse too.
+        let secs = servedir::date::parse_http_date(&lm).unwrap();
+        for form in [rfc850(secs), asctime(secs)] {
+            assert_eq!(req(&server, "GET", "/data.bin", &[&format!("If-Modified-Since: {form}")]).status, 304, "{form}");
+        }
+        for cond in [
+            "If-None-Match: \"other\"".to_string(),
+            "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT".to_string(),
+            "If-Modified-Since: yesterday".to_string(),
+            // If-None-Match takes precedence over If-Modified-Since.
+            format!("If-None-Match: \"other\"\r\nIf-Modified-Since: {lm}"),
+        ] {
+            let resp = req(&server, "GET", "/data.bin", &[&cond]);
+            assert_eq!((resp.status, resp.body.len()), (200, 1000), "{cond}");
+        }
+        // A 304 keeps the connection usable.
+        let mut s = server.connect();
+        s.write_all(format!("GET /data.bin HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes()).unwrap();
+        let mut reader = BufReader::new(s);
+        assert_eq!(read_response(&mut reader, false).status, 304);
+        assert_eq!(read_response(&mut reader, false).body, b"hello\n");
+    }
+
+    fn if_match_and_if_unmodified_since_give_412(mode) {
+        let (site, data) = site_with_data("412");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let etag = req(&server, "GET", "/data.bin", &[]).header("etag").unwrap().to_string();
+        for cond in ["If-Match: \"nope\"", "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT"] {
+            let resp = req(&server, "GET", "/data.bin", &[cond]);
+            assert_eq!(resp.status, 412, "{cond}");
+            assert_eq!(resp.header("etag"), Some(etag.as_str()));
+        }
+        for cond in [format!("If-Match: {etag}"), "If-Match: *".into(), "If-Unmodified-Since: Fri, 31 Dec 9999 23:59:59 GMT".into()] {
+            let resp = req(&server, "GET", "/data.bin", &[&cond]);
+            assert_eq!((resp.status, resp.body.as_slice()), (200, data.as_slice()), "{cond}");
+        }
+        // A weak tag never satisfies If-Match (strong comparison).
+        assert_eq!(req(&server, "GET", "/data.bin", &[&format!("If-Match: W/{etag}")]).status, 412);
+    }
+
+    fn cache_control_is_configurable(mode) {
+        let site = Site::new("cache-control");
+        let server = TestServer::start(mode, &site.root(), &["--quiet", "--cache-control", "public, max-age=60"]);
+        assert_eq!(req(&server, "GET", "/hello.txt", &[]).header("cache-control"), Some("public, max-age=60"));
+    }
+
+    fn single_ranges_are_exact(mode) {
+        let (site, data) = site_with_data("range");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        for (range, first, last) in [("bytes=0-99", 0, 99), ("bytes=100-", 100, 999), ("bytes=-100", 900, 999), ("bytes=990-5000", 990, 999), ("bytes=0-0", 0, 0)] {
+            let resp = req(&server, "GET", "/data.bin", &[&format!("Range: {range}")]);
+            assert_eq!(resp.status, 206, "{range}");
+            assert_eq!(resp.header("content-range"), Some(format!("bytes {first}-{last}/1000").as_str()), "{range}");
+            assert_eq!(resp.header("content-length"), Some((last - first + 1).to_string().as_str()));
+            assert_eq!(resp.body, &data[first..=last], "{range}");
+            let head = req(&server, "HEAD", "/data.bin", &[&format!("Range: {range}")]);
+            assert_eq!(head.status, 206);
+            assert_eq!(head.header("content-range"), resp.header("content-range"));
+            assert_eq!(head.header("content-length"), resp.header("content-length"));
+        }
+        for range in ["bytes=1000-", "bytes=5000-6000", "bytes=-0"] {
+            let resp = req(&server, "GET", "/data.bin", &[&format!("Range: {range}")]);
+            assert_eq!(resp.status, 416, "{range}");
+            assert_eq!(resp.header("content-range"), Some("bytes */1000"));
+        }
+        for range in ["bytes=5-1", "items=0-1", "bytes=abc", "bytes=0-99999999999999999999999x", "bytes="] {
+            let resp = req(&server, "GET", "/data.bin", &[&format!("Range: {range}")]);
+            assert_eq!((resp.status, resp.body.len()), (200, 1000), "{range}");
+        }
+        // Numbers past u64 are clamped, never a crash.
+        let resp = req(&server, "GET", "/data.bin", &["Range: bytes=0-99999999999999999999999"]);
+        assert_eq!((resp.status, resp.body.as_slice()), (206, data.as_slice()));
+    }
+
+    fn multiple_ranges_are_multipart_and_exact(mode) {
+        let (site, data) = site_with_data("multipart");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let mut s = server.connect();
+        s.write_all(b"GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9, 500-599, -10\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let mut reader = BufReader::new(s);
+        let resp = read_response(&mut reader, false);
+        // The exact Content-Length is proved by the next response parsing right after it.
+        assert_eq!(read_response(&mut reader, false).body, b"hello\n");
+        assert_eq!(resp.status, 206);
+        let ct = resp.header("content-type").unwrap();
+        let boundary = ct.strip_prefix("multipart/byteranges; boundary=").expect(ct);
+        let parts = parse_multipart(&resp.body, boundary);
+        assert_eq!(parts.len(), 3);
+        for ((range, bytes), (first, last)) in parts.iter().zip([(0, 9), (500, 599), (990, 999)]) {
+            assert_eq!(range, &format!("bytes {first}-{last}/1000"));
+            assert_eq!(bytes, &data[first..=last]);
+        }
+        let head = req(&server, "HEAD", "/data.bin", &["Range: bytes=0-9, 500-599, -10"]);
+        assert_eq!(head.header("content-length"), Some(resp.body.len().to_string().as_str()));
+
+        // Overlapping ranges are coalesced, never amplified (CVE-2011-3192).
+        let many = vec!["0-"; 16].join(",");
+        let resp = req(&server, "GET", "/data.bin", &[&format!("Range: bytes={many}")]);
+        assert_eq!((resp.status, resp.body.as_slice()), (206, data.as_slice()));
+        let too_many = (0..17).map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect::<Vec<_>>().join(",");
+        let resp = req(&server, "GET", "/data.bin", &[&format!("Range: bytes={too_many}")]);
+        assert_eq!((resp.status, resp.body.len()), (200, 1000));
+    }
+
+    fn if_range_decides_between_part_and_whole(mode) {
+        let (site, data) = site_with_data("if-range");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let full = req(&server, "GET", "/data.bin", &[]);
+        let etag = full.header("etag").unwrap();
+        let lm = full.header("last-modified").unwrap();
+        for (if_range, status) in [(etag.to_string(), 206), (lm.to_string(), 206), ("\"stale\"".into(), 200), (format!("W/{etag}"), 200), ("Thu, 01 Jan 1970 00:00:00 GMT".into(), 200)] {
+            let resp = req(&server, "GET", "/data.bin", &["Range: bytes=0-9", &format!("If-Range: {if_range}")]);
+            assert_eq!(resp.status, status, "{if_range}");
+            let want = if status == 206 { &data[..10] } else { &data[..] };
+            assert_eq!(resp.body, want, "{if_range}");
+        }
+    }
+
+    fn precompressed_sidecars_are_negotiated(mode) {
+        let site = Site::new("precompressed");
+        let text = b"hello, compressed world\n".repeat(20);
+        std::fs::write(site.root().join("page.txt"), &text).unwrap();
+        let gz = gzip_stored(&text);
+        std::fs::write(site.root().join("page.txt.gz"), &gz).unwrap();
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+
+        let plain = req(&server, "GET", "/page.txt", &[]);
+        assert_eq!(plain.body, text);
+        assert_eq!(plain.header("content-encoding"), None);
+        assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+
+        let zipped = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip, deflate"]);
+        assert_eq!(zipped.status, 200);
+        assert_eq!(zipped.body, gz);
+        assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+        assert_eq!(zipped.header("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(zipped.header("vary"), Some("Accept-Encoding"));
+        assert_ne!(zipped.header("etag"), plain.header("etag"));
+
+        assert_eq!(req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip;q=0"]).body, text);
+        assert_eq!(req(&server, "GET", "/page.txt", &["Accept-Encoding: br"]).body, text);
+        // Ranges apply to the encoded bytes.
+        let part = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip", "Range: bytes=0-9"]);
+        assert_eq!((part.status, part.body.as_slice()), (206, &gz[..10]));
+        assert_eq!(part.header("content-range"), Some(format!("bytes 0-9/{}", gz.len()).as_str()));
+        // Its own ETag revalidates the encoded variant.
+        let etag = zipped.header("etag").unwrap();
+        assert_eq!(req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip", &format!("If-None-Match: {etag}")]).status, 304);
+
+        // Brotli is preferred when both exist and both are accepted.
+        std::fs::write(site.root().join("page.txt.br"), b"pretend brotli").unwrap();
+        let br = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);
+        assert_eq!((br.header("content-encoding"), br.body.as_slice()), (Some("br"), &b"pretend brotli"[..]));
+        // Files without a sidecar do not vary.
+        assert_eq!(req(&server, "GET", "/hello.txt", &["Accept-Encoding: gzip"]).header("vary"), None);
+
+        let off = TestServer::start(mode, &site.root(), &["--quiet", "--no-precompressed"]);
+        let resp = req(&off, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);
+        assert_eq!((resp.body.as_slice(), resp.header("vary"), resp.header("content-encoding")), (text.as_slice(), None, None));
+    }
+}
+
+/// Splits a multipart/byteranges body into (Content-Range, bytes) pairs, strictly.
+fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
+    let delimiter = format!("--{boundary}");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    let mut first = true;
+    loop {
+        let lead: &[u8] = if first { b"" } else { b"\r\n" };
+        first = false;
+        let closing = [lead, delimiter.as_bytes(), b"--\r\n"].concat();
+        if rest == closing.as_slice() {
+            return parts;
+        }
+        let open = [lead, delimiter.as_bytes(), b"\r\n"].concat();
+        assert!(
+            rest.starts_with(&open),
+            "expected a delimiter at {:?}",
+            String::from_utf8_lossy(&rest[..rest.len().min(80)])
+        );
+        rest = &rest[open.len()..];
+        let end = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("part header end");
+        let header = std::str::from_utf8(&rest[..end]).unwrap();
+        let range = header
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Range: "))
+            .expect("part Content-Range")
+            .to_string();
+        assert!(header.contains("Content-Type: "), "{header}");
+        let (span, _) = range
+            .strip_prefix("bytes ")
+            .unwrap()
+            .split_once('/')
+            .unwrap();
+        let (a, b) = span.split_once('-').unwrap();
+        let len = b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1;
+        rest = &rest[end + 4..];
+        parts.push((range, rest[..len].to_vec()));
+        rest = &rest[len..];
+    }
+}
+
+fn rfc850(secs: u64) -> String {
+    // "Sunday, 06-Nov-94 08:49:37 GMT" from IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT".
+    let imf = servedir::date::HttpDate(secs).to_string();
+    let day = match &imf[..3] {
+        "Mon" => "Monday",
+        "Tue" => "Tuesday",
+        "Wed" => "Wednesday",
+        "Thu" => "Thursday",
+        "Fri" => "Friday",
+        "Sat" => "Saturday",
+        _ => "Sunday",
+    };
+    format!(
+        "{day}, {}-{}-{} {} GMT",
+        &imf[5..7],
+        &imf[8..11],
+        &imf[14..16],
+        &imf[17..25]
+    )
+}
+
+fn asctime(secs: u64) -> String {
+    // "Sun Nov  6 08:49:37 1994".
+    let imf = servedir::date::HttpDate(secs).to_string();
+    let day: u32 = imf[5..7].parse().unwrap();
+    format!(
+        "{} {} {day:>2} {} {}",
+        &imf[..3],
+        &imf[8..11],
+        &imf[17..25],
+        &imf[12..16]
+    )
+}
