@@ -84,6 +84,8 @@ enum Opt {
     FollowSymlinks,
     CacheControl,
     NoPrecompressed,
+    Index,
+    Header,
     Quiet,
     Help,
     Version,
@@ -122,6 +124,8 @@ const SPECS: &[Spec] = &[
     spec(Opt::FollowSymlinks, "--follow-symlinks", None, false),
     spec(Opt::CacheControl, "--cache-control", None, true),
     spec(Opt::NoPrecompressed, "--no-precompressed", None, false),
+    spec(Opt::Index, "--index", None, true),
+    spec(Opt::Header, "--header", Some('H'), true),
     spec(Opt::Quiet, "--quiet", Some('q'), false),
     spec(Opt::Help, "--help", Some('h'), false),
     spec(Opt::Version, "--version", Some('V'), false),
@@ -351,6 +355,8 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
             Opt::FollowSymlinks => config.follow_symlinks = true,
             Opt::CacheControl => config.cache_control = header_value(value, name)?,
             Opt::NoPrecompressed => config.precompressed = false,
+            Opt::Index => config.index = index_name(value, name)?,
+            Opt::Header => config.headers.push(header_line(value, name)?),
             Opt::Quiet => config.access_log = false,
             Opt::Help | Opt::Version | Opt::Child => {}
         }
@@ -381,6 +387,42 @@ fn header_value(value: &str, name: &str) -> Result<String, CliError> {
             name,
             "a header value of visible ASCII characters, like 'no-cache' or 'max-age=3600'",
         ))
+    }
+}
+
+/// A plain file name: no separators, not `.` or `..`.
+fn index_name(value: &str, name: &str) -> Result<String, CliError> {
+    let ok =
+        !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\\', '\0']);
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(CliError::invalid_value(
+            value,
+            name,
+            "a file name like index.html",
+        ))
+    }
+}
+
+/// `Name: value`, checked as `Server::bind` checks `Config::headers`.
+fn header_line(value: &str, name: &str) -> Result<(String, String), CliError> {
+    let (n, v) = value.split_once(':').unwrap_or((value, ""));
+    let (n, v) = (n.to_owned(), v.trim().to_owned());
+    match crate::config::check_header(&n, &v) {
+        Ok(()) => Ok((n, v)),
+        Err(why) => {
+            let example = if why.starts_with("expected") {
+                ", like 'Access-Control-Allow-Origin: *'"
+            } else {
+                ""
+            };
+            Err(CliError::new(format!(
+                "invalid value {} for {}: {why}{example}",
+                quote(value),
+                quote(name)
+            )))
+        }
     }
 }
 
@@ -519,6 +561,10 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
         args.push("--follow-symlinks".into());
     }
     args.push(format!("--cache-control={}", config.cache_control).into());
+    args.push(format!("--index={}", config.index).into());
+    for (name, value) in &config.headers {
+        args.push(format!("--header={name}: {value}").into());
+    }
     if !config.precompressed {
         args.push("--no-precompressed".into());
     }
@@ -653,6 +699,20 @@ pub fn usage() -> String {
                  [default: {}]",
                 config.cache_control
             ),
+        ),
+        (
+            "      --index NAME",
+            format!(
+                "The file served for a directory requested with its trailing \
+                 slash [default: {}]",
+                config.index
+            ),
+        ),
+        (
+            "  -H, --header 'NAME: VALUE'",
+            "Add this field to every response (repeatable), e.g. -H \
+             'Access-Control-Allow-Origin: *'"
+                .to_owned(),
         ),
         (
             "      --no-precompressed",
@@ -900,6 +960,16 @@ mod tests {
                 |c| c.cache_control = "max-age=60".to_owned(),
             ),
             (&[&["--no-precompressed"]], |c| c.precompressed = false),
+            (&[&["--index=home.htm"], &["--index", "home.htm"]], |c| {
+                c.index = "home.htm".to_owned()
+            }),
+            (
+                &[
+                    &["-H", "X-A: 1", "--header=X-B:2"],
+                    &["-HX-A: 1", "-H", "X-B:  2"],
+                ],
+                |c| c.headers = vec![("X-A".into(), "1".into()), ("X-B".into(), "2".into())],
+            ),
             (&[&["--quiet"], &["-q"], &["-q", "-q"]], |c| {
                 c.access_log = false
             }),
@@ -1030,6 +1100,22 @@ mod tests {
             (
                 &["--mode", "fork"],
                 "invalid value 'fork' for '--mode': expected 'thread' or 'process'",
+            ),
+            (
+                &["--index", "../x"],
+                "invalid value '../x' for '--index': expected a file name like index.html",
+            ),
+            (
+                &["-H", "X-A"],
+                "invalid value 'X-A' for '-H': expected a token name and a value of visible ASCII characters, like 'Access-Control-Allow-Origin: *'",
+            ),
+            (
+                &["--header", "X A: 1"],
+                "invalid value 'X A: 1' for '--header': expected a token name and a value of visible ASCII characters, like 'Access-Control-Allow-Origin: *'",
+            ),
+            (
+                &["-H", "Content-Length: 5"],
+                "invalid value 'Content-Length: 5' for '-H': servedir sets that field itself",
             ),
             (
                 &["--cache-control", "a\r\nSet-Cookie: x"],
@@ -1244,6 +1330,12 @@ mod tests {
             access_log: false,
             cache_control: "public, max-age=60".to_owned(),
             precompressed: false,
+            index: "start.html".to_owned(),
+            headers: vec![
+                ("Access-Control-Allow-Origin".into(), "*".into()),
+                ("X-Two".into(), "a: b".into()),
+            ],
+            observer: None,
             process_exe: Some(PathBuf::from("/usr/bin/servedir")),
         });
         configs.push(Config {

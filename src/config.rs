@@ -2,8 +2,10 @@
 //!
 //! Plain data only: no parsing (that is `cli.rs`) and no I/O (that is `server.rs`).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The port servedir listens on when none is given (the lesson's port).
@@ -94,6 +96,14 @@ pub struct Config {
     pub cache_control: String,
     /// Serve `FILE.br` / `FILE.gz` beside `FILE` to clients that accept that encoding.
     pub precompressed: bool,
+    /// The file served for a directory requested with a trailing slash.
+    pub index: String,
+    /// Extra fields sent on every response, e.g. `("Access-Control-Allow-Origin", "*")`.
+    /// Names must be tokens and values visible ASCII; `Server::bind` checks.
+    pub headers: Vec<(String, String)>,
+    /// Called once for every response, just before it is sent; see [`Observer`].
+    /// Thread mode only: process mode's children are other processes.
+    pub observer: Option<Observer>,
     /// Process mode only: the `servedir` executable that serves each connection.
     ///
     /// The command-line tool sets this to itself. A program embedding servedir must
@@ -103,6 +113,41 @@ pub struct Config {
 }
 
 impl Config {
+    /// Checks what `Server::bind` cannot fix: returns the reason, quoting the bad value.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.bind.is_empty() {
+            return Err("no address to bind".into());
+        }
+        if self.mode == Mode::Process && self.process_exe.is_none() {
+            return Err(
+                "process mode needs Config::process_exe: the path of a servedir binary".into(),
+            );
+        }
+        if self.mode == Mode::Process && self.observer.is_some() {
+            return Err(
+                "Config::observer is not available in process mode: children are other processes"
+                    .into(),
+            );
+        }
+        let index = self.index.as_str();
+        if index.is_empty() || index == "." || index == ".." || index.contains(['/', '\\', '\0']) {
+            return Err(format!(
+                "invalid index file name {index:?}: expected a plain file name"
+            ));
+        }
+        if !crate::request::is_field_value(&self.cache_control) {
+            return Err(format!(
+                "invalid Cache-Control value {:?}",
+                self.cache_control
+            ));
+        }
+        for (name, value) in &self.headers {
+            check_header(name, value)
+                .map_err(|why| format!("invalid header {name:?}: {value:?}: {why}"))?;
+        }
+        Ok(())
+    }
+
     /// The loopback addresses servedir binds by default: 127.0.0.1 and ::1.
     pub fn loopback() -> Vec<IpAddr> {
         vec![
@@ -125,7 +170,86 @@ impl Default for Config {
             access_log: false,
             cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
             precompressed: true,
+            index: "index.html".to_owned(),
+            headers: Vec::new(),
+            observer: None,
             process_exe: None,
         }
     }
 }
+
+/// Whether an extra response field may be sent: a token name, a value that cannot break
+/// the head, and not one of the fields that frame a response (a duplicate would make it
+/// unreadable). Returns what is wrong.
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> {
+    use crate::request::{is_field_value, is_token};
+    if !is_token(name) || !is_field_value(value) {
+        return Err("expected a token name and a value of visible ASCII characters");
+    }
+    let framing = ["content-length", "transfer-encoding", "connection"];
+    if framing.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+        return Err("servedir sets that field itself");
+    }
+    Ok(())
+}
+
+/// What an [`Observer`] is told about each response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The request method as sent (empty if the request line could not be read).
+    pub method: String,
+    /// The request-target as sent (empty if the request line could not be read).
+    pub target: String,
+    /// The status code of the response.
+    pub status: u16,
+    /// The body bytes the response carries (0 for HEAD).
+    pub bytes: u64,
+}
+
+/// A callback told about every response, before it is sent: a test can assert what the
+/// code under test requested, in order, as soon as its client has the answer.
+///
+/// # Examples
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use servedir::{Config, Observer};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&seen);
+/// let config = Config {
+///     observer: Some(Observer::new(move |r| sink.lock().unwrap().push((r.method.clone(), r.target.clone(), r.status)))),
+///     ..Config::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+pub struct Observer(Arc<dyn Fn(&Record) + Send + Sync>);
+
+impl Observer {
+    /// Wraps a callback.
+    pub fn new(f: impl Fn(&Record) + Send + Sync + 'static) -> Observer {
+        Observer(Arc::new(f))
+    }
+
+    /// Calls the callback.
+    pub fn notify(&self, record: &Record) {
+        (self.0)(record)
+    }
+}
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Observer(..)")
+    }
+}
+
+impl PartialEq for Observer {
+    /// Two observers are equal when they are the same callback.
+    fn eq(&self, other: &Observer) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Observer {}

@@ -4,12 +4,12 @@
 //! consume or refuse a request body, send, log, and go round again while the connection
 //! may persist (RFC 9112 §9.3). Socket accept, caps and modes live in `server.rs`.
 
-use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
+use std::io::{self, Read};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::Config;
+use crate::config::{Config, Record};
 use crate::date::unix_secs;
 use crate::log;
 use crate::representation;
@@ -69,8 +69,7 @@ impl Context {
 pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
     let peer = stream
         .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
     // Small responses go out in one write, but a head must never wait for an ACK.
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(ctx.config.limits.write_timeout));
@@ -123,7 +122,7 @@ enum BodyPlan {
 struct Connection<'a> {
     stream: &'a TcpStream,
     ctx: &'a Context,
-    peer: IpAddr,
+    peer: SocketAddr,
     /// The response head (and small bodies), reused between requests.
     out: Vec<u8>,
     log_line: Vec<u8>,
@@ -208,14 +207,12 @@ impl Connection<'_> {
         let send_body = head.method != "HEAD";
         let resp = self.respond(&head);
         let now = now_secs();
-        if self.ctx.config.access_log {
-            let bytes = if send_body {
-                resp.body.content_length()
-            } else {
-                0
-            };
-            self.prepare_log(&buf[..len], &head, resp.status.code(), bytes, now);
-        }
+        let bytes = if send_body {
+            resp.body.content_length()
+        } else {
+            0
+        };
+        self.note(&buf[..len], Some(&head), resp.status.code(), bytes, now);
         let persistence = match (persist, head.version) {
             (false, _) => Persistence::Close,
             (true, Version::Http11) => Persistence::KeepAlive,
@@ -227,7 +224,13 @@ impl Connection<'_> {
             self.discard_body(buf, n)?;
         }
         self.out.clear();
-        write_head(&mut self.out, &resp, now, persistence);
+        write_head(
+            &mut self.out,
+            &resp,
+            now,
+            persistence,
+            &self.ctx.config.headers,
+        );
         let result = send(&mut self.stream, &mut self.out, resp.body, send_body);
         if self.out.capacity() > IDLE_CAPACITY {
             self.out = Vec::new();
@@ -268,7 +271,7 @@ impl Connection<'_> {
             hidden: self.ctx.config.hidden,
             follow_symlinks: self.ctx.config.follow_symlinks,
         };
-        match resolve(&self.ctx.root, &target, policy) {
+        match resolve(&self.ctx.root, &target, policy, &self.ctx.config.index) {
             Ok(Resolved::File { file, meta, path }) => {
                 representation::respond(head, self.ctx, file, &meta, &path)
             }
@@ -315,44 +318,67 @@ impl Connection<'_> {
     /// after a malformed head nobody knows where the next request would start.
     fn answer_and_close(&mut self, buf: &[u8], resp: Response) {
         let now = now_secs();
+        self.note(
+            buf,
+            None,
+            resp.status.code(),
+            resp.body.content_length(),
+            now,
+        );
+        self.out.clear();
+        write_head(
+            &mut self.out,
+            &resp,
+            now,
+            Persistence::Close,
+            &self.ctx.config.headers,
+        );
+        let sent = send(&mut self.stream, &mut self.out, resp.body, true);
         if self.ctx.config.access_log {
-            let line = request_line(buf);
-            self.log_line.clear();
-            log::format(
-                &mut self.log_line,
-                &log::Entry {
-                    peer: self.peer,
-                    time: now,
-                    request_line: line,
-                    status: resp.status.code(),
-                    bytes: resp.body.content_length(),
-                    referer: None,
-                    user_agent: None,
-                },
-            );
             log::emit(&self.log_line);
         }
-        self.out.clear();
-        write_head(&mut self.out, &resp, now, Persistence::Close);
-        if send(&mut self.stream, &mut self.out, resp.body, true).is_ok() {
+        if sent.is_ok() {
             linger_close(self.stream);
         }
     }
 
-    fn prepare_log(&mut self, raw_head: &[u8], head: &Head<'_>, status: u16, bytes: u64, now: u64) {
+    /// Tells the observer about a response now, and prepares its access-log line (the
+    /// caller emits it once the response is sent). `raw` starts with the request head,
+    /// which may be malformed when `head` is `None`.
+    fn note(&mut self, raw: &[u8], head: Option<&Head<'_>>, status: u16, bytes: u64, now: u64) {
+        let line = request_line(raw);
+        if let Some(observer) = &self.ctx.config.observer {
+            let (method, target) = match head {
+                Some(h) => (h.method.to_owned(), h.target.to_owned()),
+                None => {
+                    let text = String::from_utf8_lossy(line);
+                    let mut words = text.split(' ');
+                    let method = words.next().unwrap_or("").to_owned();
+                    (method, words.next().unwrap_or("").to_owned())
+                }
+            };
+            observer.notify(&Record {
+                peer: self.peer,
+                method,
+                target,
+                status,
+                bytes,
+            });
+        }
+        if !self.ctx.config.access_log {
+            return;
+        }
         let field = |name: &str| {
-            head.headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| h.value)
+            head.and_then(|h| h.headers.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+                .map(|f| f.value)
         };
         self.log_line.clear();
         log::format(
             &mut self.log_line,
             &log::Entry {
-                peer: self.peer,
+                peer: self.peer.ip(),
                 time: now,
-                request_line: request_line(raw_head),
+                request_line: line,
                 status,
                 bytes,
                 referer: field("referer"),
@@ -449,12 +475,17 @@ fn now_secs() -> u64 {
 
 /// Writes a complete response on a connection that gets nothing else (e.g. 503 at the
 /// connection cap), then closes it. Used before any request byte was read.
-pub(crate) fn refuse(stream: &TcpStream, status: Status) {
+pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
     let resp = Response::error(status).with("Retry-After", "1");
     let mut out = Vec::new();
-    write_head(&mut out, &resp, now_secs(), Persistence::Close);
+    write_head(
+        &mut out,
+        &resp,
+        now_secs(),
+        Persistence::Close,
+        &ctx.config.headers,
+    );
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let _ = send(&mut &*stream, &mut out, resp.body, true);
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = (&*stream).flush();
 }

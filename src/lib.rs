@@ -3,13 +3,21 @@
 //! Start a server on an ephemeral port, point any HTTP client at it, and it serves the
 //! files below one directory with GET and HEAD, correctly and safely.
 //!
-//! ```no_run
+//! ```
+//! use std::io::{Read, Write};
 //! use servedir::{Config, Server};
 //!
-//! let server = Server::bind(Config { root: "tests/fixtures".into(), port: 0, ..Config::default() })?;
-//! let addr = server.local_addr(); // the real port, already bound
-//! # let _ = addr;
-//! server.run()?;
+//! let server = Server::bind(Config { root: "html".into(), port: 0, ..Config::default() })?;
+//! let handle = server.spawn()?; // the port is real and bound already
+//!
+//! let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+//! client.write_all(b"GET /index.html HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")?;
+//! let mut response = String::new();
+//! client.read_to_string(&mut response)?;
+//! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(response.contains("\r\nContent-Type: text/html; charset=utf-8\r\n"));
+//!
+//! handle.shutdown()?; // stops accepting, ends idle connections, frees the port
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
@@ -56,6 +64,7 @@ mod config;
 mod connection;
 pub mod date;
 pub mod encoding;
+mod handle;
 mod log;
 pub mod mime;
 mod process;
@@ -65,9 +74,11 @@ pub mod request;
 mod resolve;
 mod response;
 mod server;
+mod slots;
 pub mod target;
 mod workers;
 
-pub use config::{Config, Limits, Mode, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
+pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
+pub use handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use process::serve_inherited_connection;
-pub use server::{Server, ServerHandle};
+pub use server::Server;

@@ -12,27 +12,43 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection, Context};
 use crate::response::Status;
-use crate::server::{Shared, Slot};
+use crate::server::Shared;
+use crate::slots::Slot;
 
 /// How often the reaper looks for finished children while any are running.
 const REAP_INTERVAL: Duration = Duration::from_millis(10);
 
+/// What the reaper thread is told.
+enum Msg {
+    /// A child started, holding a connection slot until it exits.
+    Started(Child, Slot),
+    /// The server is shutting down: wait for the children until the deadline, kill the
+    /// rest, reap them all, then say so on the channel.
+    Finish(Instant, Sender<()>),
+}
+
 /// The parent's side: starts children and hands them to the reaper thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Children {
-    reaper: Sender<(Child, Slot)>,
+    reaper: Sender<Msg>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Msg")
+    }
 }
 
 impl Children {
     /// Starts the reaper thread.
     pub(crate) fn start() -> io::Result<Children> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::channel::<Msg>();
         thread::Builder::new()
             .name("servedir-reaper".into())
             .spawn(move || reap(&rx))?;
@@ -42,14 +58,15 @@ impl Children {
     /// Serves `stream` in a new child process, or answers 503 if none can be started
     /// or the server is at its connection cap (which counts live children).
     pub(crate) fn spawn(&self, shared: &Arc<Shared>, stream: TcpStream) {
-        let Some(slot) = Slot::take(shared) else {
-            refuse(&stream, Status::ServiceUnavailable);
+        // The child owns the socket: it is not registered here (shutdown kills children).
+        let Some(slot) = shared.slots.take(None) else {
+            refuse(&stream, Status::ServiceUnavailable, &shared.ctx);
             return;
         };
         let config = &shared.ctx.config;
         let Some(exe) = &config.process_exe else {
             // Server::bind refuses process mode without an executable.
-            refuse(&stream, Status::InternalServerError);
+            refuse(&stream, Status::InternalServerError, &shared.ctx);
             return;
         };
         // Kept only to answer 503 if the child cannot start; dropped right after.
@@ -67,8 +84,11 @@ impl Children {
                 // "the parent must close it too").
                 drop(command);
                 drop(spare);
-                if let Err(mpsc::SendError((mut child, _slot))) = self.reaper.send((child, slot)) {
-                    // No reaper (it cannot die, but never leave a zombie): wait here.
+                if let Err(mpsc::SendError(Msg::Started(mut child, _slot))) =
+                    self.reaper.send(Msg::Started(child, slot))
+                {
+                    // The reaper has finished (shutdown): never leave a zombie.
+                    let _ = child.kill();
                     let _ = child.wait();
                 }
             }
@@ -76,15 +96,26 @@ impl Children {
                 eprintln!("servedir: cannot start a child process: {e}");
                 drop(command);
                 if let Ok(spare) = spare {
-                    refuse(&spare, Status::ServiceUnavailable);
+                    refuse(&spare, Status::ServiceUnavailable, &shared.ctx);
                 }
             }
         }
     }
 }
 
+impl Children {
+    /// Waits for the children until `deadline`, kills those still running, reaps all,
+    /// and stops the reaper.
+    pub(crate) fn finish(self, deadline: Instant) {
+        let (done, wait) = mpsc::channel();
+        if self.reaper.send(Msg::Finish(deadline, done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+}
+
 /// Waits for children as they finish, releasing each one's connection slot: no zombies.
-fn reap(rx: &Receiver<(Child, Slot)>) {
+fn reap(rx: &Receiver<Msg>) {
     let mut running: Vec<(Child, Slot)> = Vec::new();
     loop {
         let next = if running.is_empty() {
@@ -93,7 +124,12 @@ fn reap(rx: &Receiver<(Child, Slot)>) {
             rx.recv_timeout(REAP_INTERVAL)
         };
         match next {
-            Ok(child) => running.push(child),
+            Ok(Msg::Started(child, slot)) => running.push((child, slot)),
+            Ok(Msg::Finish(deadline, done)) => {
+                finish(running, deadline);
+                let _ = done.send(());
+                return;
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 for (mut child, _slot) in running.drain(..) {
@@ -102,11 +138,18 @@ fn reap(rx: &Receiver<(Child, Slot)>) {
                 return;
             }
         }
-        // Collect everything that is queued before scanning, so a burst costs one scan.
-        while let Ok(child) = rx.try_recv() {
-            running.push(child);
-        }
         running.retain_mut(|(child, _)| !matches!(child.try_wait(), Ok(Some(_)) | Err(_)));
+    }
+}
+
+fn finish(mut running: Vec<(Child, Slot)>, deadline: Instant) {
+    while !running.is_empty() && Instant::now() < deadline {
+        running.retain_mut(|(child, _)| !matches!(child.try_wait(), Ok(Some(_)) | Err(_)));
+        thread::sleep(REAP_INTERVAL);
+    }
+    for (mut child, _slot) in running {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

@@ -211,6 +211,20 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// Whether `s` is a token (RFC 9110 §5.6.2), the syntax of methods and field names.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// Whether `s` is a field value servedir will send: visible ASCII, spaces and tabs, not
+/// empty, no surrounding whitespace (RFC 9110 §5.5). Nothing that could end a line.
+pub fn is_field_value(s: &str) -> bool {
+    !s.is_empty()
+        && s.trim() == s
+        && s.bytes()
+            .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
+}
+
 fn token(bytes: &[u8]) -> Option<&str> {
     if bytes.is_empty() || !bytes.iter().all(|&b| is_tchar(b)) {
         return None;
@@ -466,6 +480,19 @@ mod tests {
         assert!(matches!(parse(&many), Ok(Parsed::Complete { .. })));
         over.extend_from_slice(b"X-last: v\r\n\r\n");
         assert_eq!(parse(&over), Err(HeadError::TooLarge));
+    }
+
+    #[test]
+    fn tokens_and_field_values() {
+        assert!(is_token("X-Custom_1.a!#$%&'*+^`|~"));
+        for bad in ["", "a b", "a:b", "a\r", "é", "(x)"] {
+            assert!(!is_token(bad), "{bad:?}");
+        }
+        assert!(is_field_value("max-age=60, public"));
+        assert!(is_field_value("a\tb"));
+        for bad in ["", " a", "a ", "a\r\nX: y", "a\nb", "nul\0", "é"] {
+            assert!(!is_field_value(bad), "{bad:?}");
+        }
     }
 
     #[test]

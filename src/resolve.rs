@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::target::Target;
 
-/// The file served for a directory requested with a trailing slash.
-pub const INDEX_FILE: &str = "index.html";
-
 /// What the filesystem says a target names.
 #[derive(Debug)]
 pub enum Resolved {
@@ -41,12 +38,13 @@ pub struct Policy {
     pub follow_symlinks: bool,
 }
 
-/// Resolves `target` below `root`, which must be canonical (absolute, no symlinks).
+/// Resolves `target` below `root`, which must be canonical (absolute, no symlinks);
+/// a directory requested with its slash serves its `index` file.
 ///
 /// # Errors
 /// Filesystem errors other than "not there" are returned for the caller to map with
 /// `Status::from_io_error` (permission denied → 403, others → 500).
-pub fn resolve(root: &Path, target: &Target, policy: Policy) -> io::Result<Resolved> {
+pub fn resolve(root: &Path, target: &Target, policy: Policy, index: &str) -> io::Result<Resolved> {
     if !policy.hidden && target.segments.iter().any(|s| s.starts_with('.')) {
         return Ok(Resolved::NotFound);
     }
@@ -64,7 +62,7 @@ pub fn resolve(root: &Path, target: &Target, policy: Policy) -> io::Result<Resol
             }
             return Ok(Resolved::Redirect(location));
         }
-        path.push(INDEX_FILE);
+        path.push(index);
         match lookup(&path, root, policy)? {
             Some(m) if m.is_file() => {}
             _ => return Ok(Resolved::NotFound),
@@ -186,7 +184,7 @@ mod tests {
 
     fn run(root: &Path, raw: &str, policy: Policy) -> String {
         let target = Target::parse(raw).unwrap();
-        match resolve(root, &target, policy) {
+        match resolve(root, &target, policy, "index.html") {
             Ok(Resolved::File { path, .. }) => {
                 format!(
                     "file {}",

@@ -226,8 +226,15 @@ pub enum Persistence {
     Close,
 }
 
-/// Writes the status line and header fields, ending with the empty line.
-pub fn write_head(out: &mut Vec<u8>, resp: &Response, now_secs: u64, persistence: Persistence) {
+/// Writes the status line and header fields, ending with the empty line; `extra` are
+/// the configured fields every response carries.
+pub fn write_head(
+    out: &mut Vec<u8>,
+    resp: &Response,
+    now_secs: u64,
+    persistence: Persistence,
+    extra: &[(String, String)],
+) {
     // Writing into a Vec cannot fail.
     let _ = write!(
         out,
@@ -243,6 +250,9 @@ pub fn write_head(out: &mut Vec<u8>, resp: &Response, now_secs: u64, persistence
         let _ = write!(out, "Content-Length: {}\r\n", resp.body.content_length());
     }
     for (name, value) in &resp.headers {
+        let _ = write!(out, "{name}: {value}\r\n");
+    }
+    for (name, value) in extra {
         let _ = write!(out, "{name}: {value}\r\n");
     }
     out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
@@ -361,7 +371,7 @@ mod tests {
 
     fn head_text(resp: &Response, p: Persistence) -> String {
         let mut out = Vec::new();
-        write_head(&mut out, resp, 784_111_777, p);
+        write_head(&mut out, resp, 784_111_777, p, &[]);
         String::from_utf8(out).unwrap()
     }
 

@@ -5,17 +5,19 @@
 
 use std::fs;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
 use crate::connection::{refuse, Context};
+use crate::handle::ServerHandle;
 use crate::process::Children;
 use crate::response::Status;
+use crate::slots::Slots;
 use crate::workers::Workers;
 
 /// How long the accept loop pauses when the process is out of file descriptors, so it
@@ -40,11 +42,12 @@ pub struct Server {
     shared: Arc<Shared>,
 }
 
+/// What the accept loops, connection threads and the handle of one server share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) ctx: Context,
-    active: AtomicUsize,
-    shutdown: AtomicBool,
+    pub(crate) slots: Arc<Slots>,
+    pub(crate) shutdown: AtomicBool,
     pub(crate) workers: Workers,
 }
 
@@ -72,26 +75,17 @@ impl Server {
                 format!("cannot serve {}: not a directory", config.root.display()),
             ));
         }
-        if config.mode == Mode::Process && config.process_exe.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "process mode needs Config::process_exe: the path of a servedir binary",
-            ));
-        }
-        if config.bind.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "no address to bind",
-            ));
-        }
+        config
+            .check()
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
         let listeners = bind_all(&config.bind, config.port)?;
         let mut config = config;
         config.root = root.clone();
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
+                slots: Slots::new(config.limits.max_connections),
                 ctx: Context::new(config, root),
-                active: AtomicUsize::new(0),
                 shutdown: AtomicBool::new(false),
                 workers: Workers::default(),
             }),
@@ -118,7 +112,7 @@ impl Server {
 
     /// `http://ADDR/` for the first listener, ready to append a path to.
     pub fn url(&self) -> String {
-        url_of(self.local_addr())
+        format!("http://{}/", self.local_addr())
     }
 
     /// Serves until the process ends: one accept loop per listener.
@@ -127,10 +121,7 @@ impl Server {
     /// Only if a helper thread cannot be started at all. Accept errors are logged and
     /// survived, never returned.
     pub fn run(self) -> io::Result<()> {
-        let mut handle = self.spawn()?;
-        for (_, accept_loop) in handle.loops.drain(..) {
-            let _ = accept_loop.join();
-        }
+        self.spawn()?.join();
         Ok(())
     }
 
@@ -139,6 +130,22 @@ impl Server {
     ///
     /// # Errors
     /// A thread cannot be started.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use servedir::{Config, Server};
+    ///
+    /// let server = Server::bind(Config { root: "html".into(), port: 0, ..Config::default() })?;
+    /// let handle = server.spawn()?;
+    /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// let mut response = String::new();
+    /// client.read_to_string(&mut response)?;
+    /// assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+    /// handle.shutdown()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let children = match self.shared.ctx.config.mode {
             Mode::Thread => {
@@ -147,7 +154,6 @@ impl Server {
             }
             Mode::Process => Some(Children::start()?),
         };
-        let addrs = self.local_addrs();
         let mut loops = Vec::new();
         for listener in self.listeners {
             let addr = listener.local_addr()?;
@@ -164,87 +170,8 @@ impl Server {
                 loops.push((addr, accept));
             }
         }
-        Ok(ServerHandle {
-            addrs,
-            shared: self.shared,
-            loops,
-        })
+        Ok(ServerHandle::new(Arc::clone(&self.shared), loops, children))
     }
-}
-
-/// A server running on background threads, from [`Server::spawn`].
-///
-/// Dropping it shuts the server down, like [`ServerHandle::shutdown`].
-#[derive(Debug)]
-pub struct ServerHandle {
-    addrs: Vec<SocketAddr>,
-    shared: Arc<Shared>,
-    loops: Vec<(SocketAddr, thread::JoinHandle<()>)>,
-}
-
-impl ServerHandle {
-    /// The address of the first listener.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addrs[0]
-    }
-
-    /// The addresses of all listeners.
-    pub fn local_addrs(&self) -> &[SocketAddr] {
-        &self.addrs
-    }
-
-    /// `http://ADDR/` for the first listener.
-    pub fn url(&self) -> String {
-        url_of(self.local_addr())
-    }
-
-    /// Stops accepting connections, and returns once every listener is closed, so the
-    /// port can be bound again. Connections already being served end by themselves
-    /// (their timeouts bound how long).
-    ///
-    /// # Errors
-    /// None today; the signature leaves room for reporting a listener that could not be
-    /// woken.
-    pub fn shutdown(mut self) -> io::Result<()> {
-        self.stop();
-        Ok(())
-    }
-
-    fn stop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        self.shared.workers.close();
-        let loops = std::mem::take(&mut self.loops);
-        // accept() has no timeout in std: wake every accepting thread with a connection
-        // of our own (all first, then join: any thread may take any wake-up).
-        let wakes: Vec<_> = loops
-            .iter()
-            .map(|(addr, _)| {
-                let mut wake = *addr;
-                if wake.ip().is_unspecified() {
-                    wake.set_ip(match wake {
-                        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-                    });
-                }
-                TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok()
-            })
-            .collect();
-        if wakes.iter().all(|&woke| woke) {
-            for (_, accept_loop) in loops {
-                let _ = accept_loop.join();
-            }
-        }
-    }
-}
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn url_of(addr: SocketAddr) -> String {
-    format!("http://{addr}/")
 }
 
 /// Binds every address on one port; with port 0 the first listener picks it.
@@ -322,38 +249,11 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&C
     }
 }
 
-/// A claim on one of the `max_connections` slots, released on drop, even when the
-/// connection's thread panics.
-pub(crate) struct Slot(Arc<Shared>);
-
-impl Slot {
-    /// Takes a slot, or `None` when the server is at its cap.
-    pub(crate) fn take(shared: &Arc<Shared>) -> Option<Slot> {
-        let max = shared.ctx.config.limits.max_connections;
-        if shared.active.fetch_add(1, Ordering::AcqRel) >= max {
-            shared.active.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(Slot(Arc::clone(shared)))
-    }
-}
-
-impl std::fmt::Debug for Slot {
-    // Not derived: the server it points to holds queued slots, a cycle for Debug.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Slot")
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
-    match Slot::take(shared) {
+    // Shared with the slot registry, so that shutdown can end the connection.
+    let stream = Arc::new(stream);
+    match shared.slots.take(Some(&stream)) {
         Some(slot) => shared.workers.dispatch(stream, slot),
-        None => refuse(&stream, Status::ServiceUnavailable),
+        None => refuse(&stream, Status::ServiceUnavailable, &shared.ctx),
     }
 }

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use crate::connection::{refuse, serve_connection};
 use crate::response::Status;
-use crate::server::{Shared, Slot};
+use crate::server::Shared;
+use crate::slots::Slot;
 
 /// Stack size of a connection thread. The handler keeps its buffers on the heap, so
 /// this bounds address space, not memory: only touched pages cost RSS (an idle
@@ -28,7 +29,7 @@ const IDLE_WAIT: Duration = Duration::from_secs(5);
 /// At most this many threads wait idle; more exit at once.
 const MAX_IDLE: usize = 256;
 
-type Job = (TcpStream, Slot);
+type Job = (Arc<TcpStream>, Slot);
 
 /// The connection threads of one server.
 #[derive(Debug, Default)]
@@ -69,7 +70,7 @@ impl Workers {
     }
 
     /// Queues a connection for a thread; returns at once.
-    pub(crate) fn dispatch(&self, stream: TcpStream, slot: Slot) {
+    pub(crate) fn dispatch(&self, stream: Arc<TcpStream>, slot: Slot) {
         let mut state = self.lock();
         state.jobs.push_back((stream, slot));
         if state.idle > 0 {
@@ -80,9 +81,15 @@ impl Workers {
         }
     }
 
-    /// Stops the spawner; threads still serving finish their connections.
+    /// Stops the spawner and drops connections no thread has taken yet (closing them
+    /// and releasing their slots); threads still serving finish their connections.
     pub(crate) fn close(&self) {
-        self.lock().closed = true;
+        let queued = {
+            let mut state = self.lock();
+            state.closed = true;
+            std::mem::take(&mut state.jobs)
+        };
+        drop(queued);
         self.more.notify_all();
     }
 
@@ -119,7 +126,7 @@ impl Workers {
                         state.jobs.pop_back()
                     };
                     if let Some((stream, _slot)) = job {
-                        refuse(&stream, Status::ServiceUnavailable);
+                        refuse(&stream, Status::ServiceUnavailable, &shared.ctx);
                     }
                 }
             }

@@ -1,10 +1,11 @@
 //! The library API: bind on port 0, spawn, serve, shut down; process mode's executable.
 
-use std::io::{BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use servedir::{Config, Mode, Server};
+use servedir::{Config, Mode, Observer, Record, Server};
 
 use crate::util::*;
 
@@ -105,4 +106,305 @@ fn a_missing_root_is_an_error_naming_it() {
     let err = Server::bind(config(missing.clone())).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn readme_holds_the_fixture_example_verbatim() {
+    let readme = include_str!("../../README.md");
+    let example = include_str!("../fixture_example.rs");
+    let code: String = example
+        .lines()
+        .skip_while(|l| l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        readme.contains(code.trim()),
+        "README's fixture example differs from tests/fixture_example.rs"
+    );
+}
+
+#[test]
+fn twenty_servers_in_parallel_each_serve_their_own_root() {
+    let workers: Vec<_> = (0..20)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let dir = TempDir::new(&format!("par-{i}"));
+                std::fs::write(dir.path().join("id.txt"), format!("server {i}")).unwrap();
+                let handle = Server::bind(config(dir.path().to_path_buf()))
+                    .unwrap()
+                    .spawn()
+                    .unwrap();
+                for _ in 0..5 {
+                    let mut s = connect(handle.local_addr());
+                    s.write_all(b"GET /id.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+                        .unwrap();
+                    let resp = read_response(&mut BufReader::new(s), false);
+                    assert_eq!(resp.body, format!("server {i}").as_bytes());
+                }
+                handle.shutdown().unwrap();
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("a server thread failed");
+    }
+}
+
+#[test]
+fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    let site = Site::new("lib-idle");
+    let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    let mut reader = BufReader::new(connect(handle.local_addr()));
+    reader
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut reader, false).status, 200);
+    // The client keeps its connection open; shutdown must not wait for its timeout.
+    let start = Instant::now();
+    handle.shutdown().unwrap();
+    assert!(
+        start.elapsed() < servedir::SHUTDOWN_GRACE,
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(is_closed(&mut reader));
+}
+
+#[test]
+fn shutdown_lets_a_download_in_flight_finish() {
+    let site = Site::new("lib-download");
+    let data = site.add_big("big.bin", 32 * 1024 * 1024);
+    let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    let mut reader = BufReader::new(connect(handle.local_addr()));
+    reader
+        .get_mut()
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut peek = [0u8; 1];
+    reader.get_mut().peek(&mut peek).unwrap();
+    let stopper = std::thread::spawn(move || handle.shutdown_within(Duration::from_secs(20)));
+    // Shutdown has begun; the response in flight still arrives whole.
+    let resp = read_response(&mut reader, false);
+    assert!(resp.body == data, "the download in flight was cut");
+    stopper.join().unwrap().unwrap();
+    assert!(is_closed(&mut reader));
+}
+
+#[test]
+fn shutdown_ends_a_stalled_download_after_the_grace_period() {
+    let site = Site::new("lib-stalled");
+    site.add_big("big.bin", 64 * 1024 * 1024);
+    let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    let mut s = connect(handle.local_addr());
+    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    s.read_exact(&mut first).unwrap();
+    // The client stops reading; the server's write blocks until shutdown gives up on it.
+    let start = Instant::now();
+    handle.shutdown_within(Duration::from_millis(300)).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn after_shutdown_the_port_can_be_bound_again_in_both_modes() {
+    let site = Site::new("lib-rebind");
+    for mode in [Mode::Thread, Mode::Process] {
+        let exe = (mode == Mode::Process).then(|| binary().into());
+        let cfg = Config {
+            mode,
+            process_exe: exe.clone(),
+            ..config(site.root())
+        };
+        let handle = Server::bind(cfg).unwrap().spawn().unwrap();
+        let port = handle.local_addr().port();
+        let mut reader = BufReader::new(connect(handle.local_addr()));
+        reader
+            .get_mut()
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut reader, false).body, b"hello\n");
+        // Process mode: the idle child cannot be told to stop; it gets the grace, then a kill.
+        handle.shutdown_within(Duration::from_millis(500)).unwrap();
+        let again = Server::bind(Config {
+            port,
+            mode,
+            process_exe: exe,
+            ..config(site.root())
+        })
+        .unwrap();
+        assert_eq!(again.local_addr().port(), port);
+    }
+}
+
+#[test]
+fn process_mode_shutdown_leaves_no_child() {
+    let site = Site::new("lib-children");
+    let cfg = Config {
+        mode: Mode::Process,
+        process_exe: Some(binary().into()),
+        ..config(site.root())
+    };
+    let handle = Server::bind(cfg).unwrap().spawn().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut reader = BufReader::new(connect(handle.local_addr()));
+        reader
+            .get_mut()
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut reader, false).status, 200);
+        held.push(reader);
+    }
+    // Other tests run children of this process too: count only those serving this root.
+    let root = std::fs::canonicalize(site.root()).unwrap();
+    let mine = || {
+        children_of(std::process::id())
+            .into_iter()
+            .filter(|pid| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                String::from_utf8_lossy(&cmdline).contains(root.to_str().unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(mine().len(), 3, "one child per held connection");
+    handle.shutdown_within(Duration::from_millis(200)).unwrap();
+    assert!(mine().is_empty(), "children left: {:?}", mine());
+    for mut reader in held {
+        assert!(is_closed(&mut reader));
+    }
+}
+
+#[test]
+fn the_observer_sees_every_request_in_order() {
+    let site = Site::new("lib-observer");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let observer = Observer::new(move |r: &Record| {
+        sink.lock().unwrap().push(format!(
+            "{} {} {} {}",
+            r.method, r.target, r.status, r.bytes
+        ))
+    });
+    let handle = Server::bind(Config {
+        observer: Some(observer),
+        ..config(site.root())
+    })
+    .unwrap()
+    .spawn()
+    .unwrap();
+    let mut reader = BufReader::new(connect(handle.local_addr()));
+    reader
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nHEAD /dir/ HTTP/1.1\r\nHost: t\r\n\r\nGET /missing?q=1 HTTP/1.1\r\nHost: t\r\n\r\nDELETE /x HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut last = 0;
+    for head_only in [false, true, false, false] {
+        last = read_response(&mut reader, head_only).status;
+    }
+    assert_eq!(last, 405);
+    let mut bad = connect(handle.local_addr());
+    bad.write_all(b"GET /x HTTP/9.9\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut BufReader::new(bad), false).status, 505);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen[0], "GET /hello.txt 200 6");
+    assert_eq!(seen[1], "HEAD /dir/ 200 0");
+    assert!(seen[2].starts_with("GET /missing?q=1 404 "), "{seen:?}");
+    assert!(seen[3].starts_with("DELETE /x 405 "), "{seen:?}");
+    assert!(seen[4].starts_with("GET /x 505 "), "{seen:?}");
+}
+
+#[test]
+fn extra_headers_and_index_name_are_per_server() {
+    let site = Site::new("lib-options");
+    std::fs::write(site.root().join("dir/home.htm"), "home").unwrap();
+    let cfg = Config {
+        headers: vec![("Access-Control-Allow-Origin".into(), "*".into())],
+        index: "home.htm".into(),
+        ..config(site.root())
+    };
+    let handle = Server::bind(cfg).unwrap().spawn().unwrap();
+    let plain = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    for (addr, body, cors) in [
+        (handle.local_addr(), &b"home"[..], Some("*")),
+        (plain.local_addr(), &b"<h1>dir</h1>\n"[..], None),
+    ] {
+        let mut s = connect(addr);
+        s.write_all(b"GET /dir/ HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let resp = read_response(&mut BufReader::new(s), false);
+        assert_eq!(resp.body, body);
+        assert_eq!(resp.header("access-control-allow-origin"), cors);
+    }
+    // Error responses carry them too.
+    let mut s = connect(handle.local_addr());
+    s.write_all(b"GET /nope HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(
+        read_response(&mut BufReader::new(s), false).header("access-control-allow-origin"),
+        Some("*")
+    );
+}
+
+#[test]
+fn invalid_options_are_refused_at_bind() {
+    let site = Site::new("lib-invalid");
+    let bad: Vec<(Config, &str)> = vec![
+        (
+            Config {
+                headers: vec![("X Bad".into(), "1".into())],
+                ..config(site.root())
+            },
+            "invalid header",
+        ),
+        (
+            Config {
+                headers: vec![("X-Ok".into(), "a\r\nInjected: 1".into())],
+                ..config(site.root())
+            },
+            "invalid header",
+        ),
+        (
+            Config {
+                headers: vec![("Content-Length".into(), "1".into())],
+                ..config(site.root())
+            },
+            "sets that field itself",
+        ),
+        (
+            Config {
+                index: "../index.html".into(),
+                ..config(site.root())
+            },
+            "invalid index",
+        ),
+        (
+            Config {
+                bind: vec![],
+                ..config(site.root())
+            },
+            "no address",
+        ),
+        (
+            Config {
+                mode: Mode::Process,
+                process_exe: Some(binary().into()),
+                observer: Some(Observer::new(|_| {})),
+                ..config(site.root())
+            },
+            "observer",
+        ),
+    ];
+    for (cfg, needle) in bad {
+        let err = Server::bind(cfg).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains(needle), "{err}");
+    }
 }

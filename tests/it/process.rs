@@ -100,29 +100,40 @@ both_modes! {
 
 #[test]
 fn killing_the_parent_leaves_no_child_serving_forever() {
-    let site = Site::new("orphans");
-    let mut server = TestServer::start(
-        Mode::Process,
-        &site.root(),
-        &["--keep-alive", "0.5", "--quiet"],
-    );
-    let mut reader = BufReader::new(server.connect());
-    reader
-        .get_mut()
-        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
-    assert_eq!(read_response(&mut reader, false).status, 200);
-    let kids = server.children();
-    assert_eq!(kids.len(), 1, "one child per connection");
-    server.kill_parent();
-    // The orphan still finishes its connection: the idle timeout closes it, and it exits.
-    let start = Instant::now();
-    assert!(is_closed(&mut reader));
-    assert!(start.elapsed() < Duration::from_secs(5));
-    assert!(
-        eventually(Duration::from_secs(5), || kids
-            .iter()
-            .all(|&pid| matches!(proc_state(pid), None | Some('Z')))),
-        "child {kids:?} still running"
-    );
+    for signal in ["TERM", "KILL"] {
+        let site = Site::new("orphans");
+        let server = TestServer::start(
+            Mode::Process,
+            &site.root(),
+            &["--keep-alive", "0.5", "--quiet"],
+        );
+        let mut reader = BufReader::new(server.connect());
+        reader
+            .get_mut()
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut reader, false).status, 200);
+        let kids = server.children();
+        assert_eq!(kids.len(), 1, "one child per connection");
+        // The parent exits at once on SIGTERM (no handler) as on SIGKILL.
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &server.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(
+            eventually(Duration::from_secs(5), || server.has_exited()),
+            "{signal}: the parent is still running"
+        );
+        // The orphan still finishes its connection: the idle timeout closes it, and it exits.
+        let start = Instant::now();
+        assert!(is_closed(&mut reader));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(
+            eventually(Duration::from_secs(5), || kids
+                .iter()
+                .all(|&pid| matches!(proc_state(pid), None | Some('Z')))),
+            "{signal}: child {kids:?} still running"
+        );
+    }
 }

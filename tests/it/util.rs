@@ -414,11 +414,15 @@ pub fn exchange(server: &TestServer, request: &[u8]) -> Raw {
 /// Whether the server closed the connection: the next read sees EOF (or a reset).
 pub fn is_closed(reader: &mut impl Read) -> bool {
     let mut byte = [0u8; 1];
-    match reader.read(&mut byte) {
-        Ok(0) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
-        Ok(_) => false,
-        Err(e) => panic!("expected the server to close the connection: {e}"),
+    loop {
+        return match reader.read(&mut byte) {
+            Ok(0) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
+            // A child of this test process exiting (SIGCHLD) may interrupt the read.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(_) => false,
+            Err(e) => panic!("expected the server to close the connection: {e}"),
+        };
     }
 }
 
@@ -442,10 +446,10 @@ pub fn get(server: &TestServer, path: &str) -> Raw {
 }
 
 impl TestServer {
-    /// Kills only the server process (SIGKILL), leaving process mode's children alone.
-    pub fn kill_parent(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Whether the server process has exited (it is reaped here, so it is no zombie).
+    pub fn has_exited(&self) -> bool {
+        // Child::try_wait needs &mut; /proc tells without it: gone or a zombie.
+        matches!(proc_state(self.pid()), None | Some('Z'))
     }
 }
 

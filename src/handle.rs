@@ -1,0 +1,139 @@
+//! `ServerHandle`: a server running on background threads, and its orderly shutdown.
+//!
+//! Shutdown order: stop accepting, end idle connections, let responses in flight finish
+//! within a grace period, then end whatever is left (threads' sockets, process mode's
+//! children), and return only when the port is free.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::process::Children;
+use crate::server::Shared;
+
+/// How long [`ServerHandle::shutdown`] lets responses in flight finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A server running on background threads, from [`Server::spawn`](crate::Server::spawn).
+///
+/// Dropping it shuts the server down, like [`ServerHandle::shutdown`].
+#[derive(Debug)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+    loops: Vec<(SocketAddr, JoinHandle<()>)>,
+    children: Option<Children>,
+    stopped: bool,
+}
+
+impl ServerHandle {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        loops: Vec<(SocketAddr, JoinHandle<()>)>,
+        children: Option<Children>,
+    ) -> ServerHandle {
+        let mut addrs: Vec<SocketAddr> = loops.iter().map(|(a, _)| *a).collect();
+        addrs.dedup();
+        ServerHandle {
+            shared,
+            addrs,
+            loops,
+            children,
+            stopped: false,
+        }
+    }
+
+    /// The address of the first listener.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// The addresses of all listeners.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// `http://ADDR/` for the first listener, ready to append a path to.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.local_addr())
+    }
+
+    /// Shuts down with a grace period of [`SHUTDOWN_GRACE`].
+    ///
+    /// # Errors
+    /// None today: every step is best effort and bounded in time.
+    pub fn shutdown(self) -> io::Result<()> {
+        self.shutdown_within(SHUTDOWN_GRACE)
+    }
+
+    /// Stops accepting; closes idle keep-alive connections at once; lets responses in
+    /// flight finish for up to `grace`, then closes what is left (in process mode, kills
+    /// the children still running). Returns when every listener is closed, so a new
+    /// server can bind the same port. Never blocks much longer than `grace`.
+    ///
+    /// # Errors
+    /// None today: every step is best effort and bounded in time.
+    pub fn shutdown_within(mut self, grace: Duration) -> io::Result<()> {
+        self.stop(grace);
+        Ok(())
+    }
+
+    /// Blocks until the server stops (for [`Server::run`](crate::Server::run): never).
+    pub(crate) fn join(mut self) {
+        for (_, accept_loop) in self.loops.drain(..) {
+            let _ = accept_loop.join();
+        }
+        self.stopped = true;
+    }
+
+    fn stop(&mut self, grace: Duration) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
+        let deadline = Instant::now() + grace;
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.workers.close();
+        self.stop_accepting();
+        let slots = &self.shared.slots;
+        slots.stop_reading();
+        if let Some(children) = self.children.take() {
+            // Children are other processes: wait for them, then kill what remains.
+            children.finish(deadline);
+        }
+        while slots.active() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        slots.close_all();
+    }
+
+    /// Wakes every accepting thread and joins it; the listeners close with them.
+    fn stop_accepting(&mut self) {
+        let loops = std::mem::take(&mut self.loops);
+        // accept() has no timeout in std: wake each accepting thread with a connection of
+        // our own (all first, then join: any thread may take any wake-up).
+        let woke = loops.iter().all(|(addr, _)| {
+            let mut wake = *addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match wake {
+                    SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok()
+        });
+        if woke {
+            for (_, accept_loop) in loops {
+                let _ = accept_loop.join();
+            }
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop(SHUTDOWN_GRACE);
+    }
+}
