@@ -86,6 +86,10 @@ enum Opt {
     NoPrecompressed,
     Index,
     Header,
+    Listing,
+    Spa,
+    Cors,
+    Coi,
     Quiet,
     Help,
     Version,
@@ -126,6 +130,10 @@ const SPECS: &[Spec] = &[
     spec(Opt::NoPrecompressed, "--no-precompressed", None, false),
     spec(Opt::Index, "--index", None, true),
     spec(Opt::Header, "--header", Some('H'), true),
+    spec(Opt::Listing, "--listing", None, false),
+    spec(Opt::Spa, "--spa", None, false),
+    spec(Opt::Cors, "--cors", None, false),
+    spec(Opt::Coi, "--coi", None, false),
     spec(Opt::Quiet, "--quiet", Some('q'), false),
     spec(Opt::Help, "--help", Some('h'), false),
     spec(Opt::Version, "--version", Some('V'), false),
@@ -357,6 +365,10 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
             Opt::NoPrecompressed => config.precompressed = false,
             Opt::Index => config.index = index_name(value, name)?,
             Opt::Header => config.headers.push(header_line(value, name)?),
+            Opt::Listing => config.listing = true,
+            Opt::Spa => config.spa = true,
+            Opt::Cors => config.cors = true,
+            Opt::Coi => config.coi = true,
             Opt::Quiet => config.access_log = false,
             Opt::Help | Opt::Version | Opt::Child => {}
         }
@@ -565,6 +577,16 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
     for (name, value) in &config.headers {
         args.push(format!("--header={name}: {value}").into());
     }
+    for (on, flag) in [
+        (config.listing, "--listing"),
+        (config.spa, "--spa"),
+        (config.cors, "--cors"),
+        (config.coi, "--coi"),
+    ] {
+        if on {
+            args.push(flag.into());
+        }
+    }
     if !config.precompressed {
         args.push("--no-precompressed".into());
     }
@@ -712,6 +734,30 @@ pub fn usage() -> String {
             "  -H, --header 'NAME: VALUE'",
             "Add this field to every response (repeatable), e.g. -H \
              'Access-Control-Allow-Origin: *'"
+                .to_owned(),
+        ),
+        (
+            "      --listing",
+            "List directories that have no index file (HTML; JSON for \
+             'Accept: application/json'); otherwise they get 404"
+                .to_owned(),
+        ),
+        (
+            "      --spa",
+            "Single-page app: a missing path without a file extension (or \
+             asked for with 'Accept: text/html') gets ROOT's index file"
+                .to_owned(),
+        ),
+        (
+            "      --cors",
+            "Allow cross-origin requests: Access-Control-Allow-Origin: * and \
+             answers to preflight OPTIONS requests"
+                .to_owned(),
+        ),
+        (
+            "      --coi",
+            "Cross-origin isolation headers (COOP same-origin, COEP \
+             require-corp), for SharedArrayBuffer and wasm threads"
                 .to_owned(),
         ),
         (
@@ -960,6 +1006,10 @@ mod tests {
                 |c| c.cache_control = "max-age=60".to_owned(),
             ),
             (&[&["--no-precompressed"]], |c| c.precompressed = false),
+            (&[&["--listing"]], |c| c.listing = true),
+            (&[&["--spa"]], |c| c.spa = true),
+            (&[&["--cors"]], |c| c.cors = true),
+            (&[&["--coi"]], |c| c.coi = true),
             (&[&["--index=home.htm"], &["--index", "home.htm"]], |c| {
                 c.index = "home.htm".to_owned()
             }),
@@ -1331,6 +1381,10 @@ mod tests {
             cache_control: "public, max-age=60".to_owned(),
             precompressed: false,
             index: "start.html".to_owned(),
+            listing: true,
+            spa: true,
+            cors: true,
+            coi: true,
             headers: vec![
                 ("Access-Control-Allow-Origin".into(), "*".into()),
                 ("X-Two".into(), "a: b".into()),

@@ -98,6 +98,18 @@ pub struct Config {
     pub precompressed: bool,
     /// The file served for a directory requested with a trailing slash.
     pub index: String,
+    /// List directories that have no index file (HTML, or JSON for `Accept:
+    /// application/json`) instead of answering 404.
+    pub listing: bool,
+    /// Single-page apps: a missing path that looks like a page navigation (no file
+    /// extension, or `Accept: text/html`) gets the root's index file with 200.
+    pub spa: bool,
+    /// `Access-Control-Allow-Origin: *` on every response, and answers to CORS
+    /// preflight `OPTIONS` requests.
+    pub cors: bool,
+    /// Cross-origin isolation (`Cross-Origin-Opener-Policy: same-origin`,
+    /// `Cross-Origin-Embedder-Policy: require-corp`), for SharedArrayBuffer and wasm threads.
+    pub coi: bool,
     /// Extra fields sent on every response, e.g. `("Access-Control-Allow-Origin", "*")`.
     /// Names must be tokens and values visible ASCII; `Server::bind` checks.
     pub headers: Vec<(String, String)>,
@@ -171,6 +183,10 @@ impl Default for Config {
             cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
             precompressed: true,
             index: "index.html".to_owned(),
+            listing: false,
+            spa: false,
+            cors: false,
+            coi: false,
             headers: Vec::new(),
             observer: None,
             process_exe: None,

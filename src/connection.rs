@@ -6,17 +6,15 @@
 
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::{Config, Record};
+use crate::config::Record;
+pub use crate::context::Context;
 use crate::date::unix_secs;
 use crate::log;
-use crate::representation;
 use crate::request::{parse_head, Head, Parsed, Version};
-use crate::resolve::{resolve, Policy, Resolved};
 use crate::response::{send, write_head, Persistence, Response, Status};
-use crate::target::Target;
+use crate::route;
 
 /// Bytes asked of the socket per read while a head is incomplete.
 const READ_CHUNK: usize = 1024;
@@ -27,40 +25,6 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 /// response we just wrote (RFC 9112 §9.6).
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
-
-/// Methods we know and refuse with 405; any other token gets 501.
-const KNOWN_METHODS: &[&str] = &[
-    "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
-];
-const ALLOW: &str = "GET, HEAD";
-
-/// What every connection of one server shares: the configuration and the canonical root.
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// The configuration the server was started with.
-    pub config: Config,
-    /// The root, canonicalized once at start-up.
-    pub root: PathBuf,
-    /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
-    /// panics, so tests can prove a panic ends one connection and nothing else.
-    test_hooks: bool,
-}
-
-/// The target that panics when test hooks are on.
-pub const PANIC_PATH: &str = "/__servedir_test_panic__";
-
-impl Context {
-    /// A context for `config`, whose root has already been canonicalized to `root`.
-    pub fn new(config: Config, root: PathBuf) -> Context {
-        let test_hooks =
-            cfg!(debug_assertions) && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some();
-        Context {
-            config,
-            root,
-            test_hooks,
-        }
-    }
-}
 
 /// Serves every request on `stream` until the connection ends.
 ///
@@ -205,7 +169,7 @@ impl Connection<'_> {
             persist = false;
         }
         let send_body = head.method != "HEAD";
-        let resp = self.respond(&head);
+        let resp = route::respond(&head, self.ctx);
         let now = now_secs();
         let bytes = if send_body {
             resp.body.content_length()
@@ -224,13 +188,7 @@ impl Connection<'_> {
             self.discard_body(buf, n)?;
         }
         self.out.clear();
-        write_head(
-            &mut self.out,
-            &resp,
-            now,
-            persistence,
-            &self.ctx.config.headers,
-        );
+        write_head(&mut self.out, &resp, now, persistence, &self.ctx.headers);
         let result = send(&mut self.stream, &mut self.out, resp.body, send_body);
         if self.out.capacity() > IDLE_CAPACITY {
             self.out = Vec::new();
@@ -247,46 +205,6 @@ impl Connection<'_> {
             }
         }
         Ok(persist)
-    }
-
-    /// Decides the response to a well-formed head. The one place method, target and
-    /// filesystem meet.
-    fn respond(&self, head: &Head<'_>) -> Response {
-        if self.ctx.test_hooks && head.target == PANIC_PATH {
-            panic!("test hook: a deliberate panic in a connection handler");
-        }
-        if head.method != "GET" && head.method != "HEAD" {
-            let status = if KNOWN_METHODS.contains(&head.method) {
-                Status::MethodNotAllowed
-            } else {
-                Status::NotImplemented
-            };
-            return Response::error(status).with("Allow", ALLOW);
-        }
-        let target = match Target::parse(head.target) {
-            Ok(t) => t,
-            Err(_) => return Response::error(Status::BadRequest),
-        };
-        let policy = Policy {
-            hidden: self.ctx.config.hidden,
-            follow_symlinks: self.ctx.config.follow_symlinks,
-        };
-        match resolve(&self.ctx.root, &target, policy, &self.ctx.config.index) {
-            Ok(Resolved::File { file, meta, path }) => {
-                representation::respond(head, self.ctx, file, &meta, &path)
-            }
-            Ok(Resolved::Redirect(location)) => {
-                Response::error(Status::MovedPermanently).with("Location", location)
-            }
-            Ok(Resolved::NotFound) => Response::error(Status::NotFound),
-            Err(e) => {
-                let status = Status::from_io_error(&e);
-                if status == Status::InternalServerError {
-                    eprintln!("servedir: error serving {:?}: {e}", head.target);
-                }
-                Response::error(status)
-            }
-        }
     }
 
     /// Reads and throws away an `n`-byte request body, part of which may already be in
@@ -331,7 +249,7 @@ impl Connection<'_> {
             &resp,
             now,
             Persistence::Close,
-            &self.ctx.config.headers,
+            &self.ctx.headers,
         );
         let sent = send(&mut self.stream, &mut self.out, resp.body, true);
         if self.ctx.config.access_log {
@@ -483,7 +401,7 @@ pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
         &resp,
         now_secs(),
         Persistence::Close,
-        &ctx.config.headers,
+        &ctx.headers,
     );
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let _ = send(&mut &*stream, &mut out, resp.body, true);

@@ -15,7 +15,7 @@ use crate::encoding::{accepts, Coding};
 use crate::mime;
 use crate::range::{decide, ByteRange, RangeDecision};
 use crate::request::Head;
-use crate::resolve::{sidecar, Policy};
+use crate::resolve::sidecar;
 use crate::response::{Body, Part, Response, Status};
 
 /// The representation chosen for a request.
@@ -169,10 +169,7 @@ fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Pa
     if !ctx.config.precompressed {
         return identity(file, false);
     }
-    let policy = Policy {
-        hidden: ctx.config.hidden,
-        follow_symlinks: ctx.config.follow_symlinks,
-    };
+    let policy = ctx.lookup.policy;
     let accept = head.header("accept-encoding").unwrap_or("");
     let mut varies = false;
     for coding in Coding::PREFERENCE {

@@ -24,9 +24,22 @@ pub enum Resolved {
     },
     /// A directory requested without its trailing slash: redirect to this path.
     Redirect(String),
+    /// A directory without an index file, to be listed (only with listings on).
+    Listing(PathBuf),
     /// Nothing servable here: missing, hidden, a symlink out of the root, not a regular
     /// file, or a file requested with a trailing slash.
     NotFound,
+}
+
+/// How a server looks files up: the policy, the index file, directory listings.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// What may be served.
+    pub policy: Policy,
+    /// The file served for a directory requested with its slash.
+    pub index: String,
+    /// A directory without an index is listed rather than 404.
+    pub listing: bool,
 }
 
 /// What resolution may serve.
@@ -39,12 +52,13 @@ pub struct Policy {
 }
 
 /// Resolves `target` below `root`, which must be canonical (absolute, no symlinks);
-/// a directory requested with its slash serves its `index` file.
+/// a directory requested with its slash serves its index file, or is listed.
 ///
 /// # Errors
 /// Filesystem errors other than "not there" are returned for the caller to map with
 /// `Status::from_io_error` (permission denied → 403, others → 500).
-pub fn resolve(root: &Path, target: &Target, policy: Policy, index: &str) -> io::Result<Resolved> {
+pub fn resolve(root: &Path, target: &Target, lookup_with: &Lookup) -> io::Result<Resolved> {
+    let policy = lookup_with.policy;
     if !policy.hidden && target.segments.iter().any(|s| s.starts_with('.')) {
         return Ok(Resolved::NotFound);
     }
@@ -62,9 +76,11 @@ pub fn resolve(root: &Path, target: &Target, policy: Policy, index: &str) -> io:
             }
             return Ok(Resolved::Redirect(location));
         }
-        path.push(index);
+        let dir = path.clone();
+        path.push(&lookup_with.index);
         match lookup(&path, root, policy)? {
             Some(m) if m.is_file() => {}
+            _ if lookup_with.listing => return Ok(Resolved::Listing(dir)),
             _ => return Ok(Resolved::NotFound),
         }
     } else if !meta.is_file() || target.trailing_slash {
@@ -183,8 +199,17 @@ mod tests {
     }
 
     fn run(root: &Path, raw: &str, policy: Policy) -> String {
+        run_with(root, raw, policy, false)
+    }
+
+    fn run_with(root: &Path, raw: &str, policy: Policy, listing: bool) -> String {
         let target = Target::parse(raw).unwrap();
-        match resolve(root, &target, policy, "index.html") {
+        let lookup = Lookup {
+            policy,
+            index: "index.html".into(),
+            listing,
+        };
+        match resolve(root, &target, &lookup) {
             Ok(Resolved::File { path, .. }) => {
                 format!(
                     "file {}",
@@ -192,6 +217,9 @@ mod tests {
                 )
             }
             Ok(Resolved::Redirect(l)) => format!("redirect {l}"),
+            Ok(Resolved::Listing(dir)) => {
+                format!("list {}", dir.strip_prefix(root).unwrap_or(&dir).display())
+            }
             Ok(Resolved::NotFound) => "404".into(),
             Err(e) => format!("error {:?}", e.kind()),
         }
@@ -227,6 +255,25 @@ mod tests {
         for (raw, want) in table {
             assert_eq!(run(&root, raw, strict), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn directories_without_index_are_listed_only_when_asked() {
+        let (_guard, root) = temp_root("listing");
+        let strict = Policy::default();
+        assert_eq!(run_with(&root, "/noindex/", strict, true), "list noindex");
+        assert_eq!(run_with(&root, "/", strict, true), "list ");
+        assert_eq!(
+            run_with(&root, "/dir/", strict, true),
+            "file dir/index.html"
+        );
+        assert_eq!(
+            run_with(&root, "/noindex", strict, true),
+            "redirect /noindex/"
+        );
+        assert_eq!(run_with(&root, "/.git/", strict, true), "404");
+        assert_eq!(run_with(&root, "/out-dir/", strict, true), "404");
+        assert_eq!(run_with(&root, "/noindex/", strict, false), "404");
     }
 
     #[test]

@@ -26,6 +26,8 @@ const STREAM_BUFFER: usize = 128 * 1024;
 pub enum Status {
     /// 200
     Ok,
+    /// 204
+    NoContent,
     /// 206
     PartialContent,
     /// 301
@@ -67,6 +69,7 @@ impl Status {
     pub fn code(self) -> u16 {
         match self {
             Status::Ok => 200,
+            Status::NoContent => 204,
             Status::PartialContent => 206,
             Status::MovedPermanently => 301,
             Status::NotModified => 304,
@@ -91,6 +94,7 @@ impl Status {
     pub fn reason(self) -> &'static str {
         match self {
             Status::Ok => "OK",
+            Status::NoContent => "No Content",
             Status::PartialContent => "Partial Content",
             Status::MovedPermanently => "Moved Permanently",
             Status::NotModified => "Not Modified",
@@ -127,8 +131,8 @@ impl Status {
 /// What follows the head.
 #[derive(Debug)]
 pub enum Body {
-    /// No body and no `Content-Length` (a 304: RFC 9110 §15.4.5 forbids a length that
-    /// differs from the 200's).
+    /// No body and no `Content-Length`: a 204 must not have one (RFC 9110 §8.6), and a
+    /// 304's must not differ from the 200's (§15.4.5).
     None,
     /// A generated body, e.g. an error page.
     Text(String),

@@ -2,8 +2,10 @@
 
 mod util;
 
+mod browser;
 mod caching;
 mod cli;
+mod features;
 mod hostile;
 mod http;
 mod library;

@@ -385,8 +385,8 @@ pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> Raw {
         headers,
         body: Vec::new(),
     };
-    if status == 304 {
-        // RFC 9110 §15.4.5: no body; we send no Content-Length either.
+    if status == 304 || status == 204 {
+        // RFC 9110 §8.6, §15.4.5: no body, and we send no Content-Length either.
         assert_eq!(
             raw.header("content-length"),
             None,

@@ -1,0 +1,66 @@
+//! `Context`: what every connection of one server shares, derived once from `Config`.
+//!
+//! Plain data computed at start-up (canonical root, lookup rules, the fields every
+//! response carries), so the per-request path does no configuration work.
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::resolve::{Lookup, Policy};
+
+/// The target that panics when test hooks are on.
+pub const PANIC_PATH: &str = "/__servedir_test_panic__";
+
+/// What every connection of one server shares.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The configuration the server was started with.
+    pub config: Config,
+    /// The root, canonicalized once at start-up.
+    pub root: PathBuf,
+    /// How targets are looked up below the root.
+    pub lookup: Lookup,
+    /// Fields sent on every response: `Config::headers`, then CORS and cross-origin
+    /// isolation fields when those are on.
+    pub headers: Vec<(String, String)>,
+    /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
+    /// panics, so tests can prove a panic ends one connection and nothing else.
+    pub(crate) test_hooks: bool,
+}
+
+impl Context {
+    /// A context for `config`, whose root has already been canonicalized to `root`.
+    pub fn new(config: Config, root: PathBuf) -> Context {
+        let test_hooks =
+            cfg!(debug_assertions) && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some();
+        let lookup = Lookup {
+            policy: Policy {
+                hidden: config.hidden,
+                follow_symlinks: config.follow_symlinks,
+            },
+            index: config.index.clone(),
+            listing: config.listing,
+        };
+        let mut headers = config.headers.clone();
+        let mut add = |name: &str, value: &str| headers.push((name.to_owned(), value.to_owned()));
+        if config.cors {
+            add("Access-Control-Allow-Origin", "*");
+            // Scripts may read these, e.g. to resume a download or revalidate.
+            add(
+                "Access-Control-Expose-Headers",
+                "Content-Length, Content-Range, ETag",
+            );
+        }
+        if config.coi {
+            add("Cross-Origin-Opener-Policy", "same-origin");
+            add("Cross-Origin-Embedder-Policy", "require-corp");
+        }
+        Context {
+            config,
+            root,
+            lookup,
+            headers,
+            test_hooks,
+        }
+    }
+}

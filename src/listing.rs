@@ -1,0 +1,806 @@
+//! Directory listings: a directory's entries, as an HTML page or a JSON array.
+//!
+//! It applies the same rules as `resolve.rs` (hidden names, symlinks out of the root,
+//! non-regular files), so it lists only what a request could fetch. It decides nothing
+//! about when to list, and writes no filesystem path into its output.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::date::{unix_secs, HttpDate};
+use crate::resolve::Policy;
+use crate::target::percent_encode_into;
+
+/// One directory entry as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The file name: UTF-8, never containing `/` or NUL.
+    pub name: String,
+    /// A directory (or a symlink to one); listed with a trailing `/`.
+    pub is_dir: bool,
+    /// The size in bytes; 0 for directories.
+    pub size: u64,
+    /// The modification time in Unix seconds, if known and in 1970..=9999.
+    pub mtime: Option<u64>,
+}
+
+/// Reads `dir` (already known to be a directory below the canonical `root`): entries sorted
+/// directories first, then by name (case-insensitive, ties broken by exact bytes).
+///
+/// Omitted: names that are not UTF-8 (they could not be requested), names starting with `.`
+/// unless `policy.hidden`, entries whose metadata cannot be read, non-regular
+/// non-directory entries (FIFOs, sockets, devices), and, unless `policy.follow_symlinks`,
+/// symlinks whose canonical target is outside `root` (they would be 404). Symlinks inside
+/// the root are listed as what they point to.
+///
+/// # Errors
+/// Only from opening `dir` itself (for the caller to map to 403/404/500); a single entry
+/// that cannot be read is left out instead.
+pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for dirent in fs::read_dir(dir)? {
+        let Ok(dirent) = dirent else { continue };
+        let Ok(name) = dirent.file_name().into_string() else {
+            continue;
+        };
+        if !policy.hidden && name.starts_with('.') {
+            continue;
+        }
+        let Ok(file_type) = dirent.file_type() else {
+            continue;
+        };
+        let meta = if file_type.is_symlink() {
+            let path = dirent.path();
+            if policy.follow_symlinks {
+                fs::metadata(&path)
+            } else {
+                // The same test `resolve.rs` applies, so the listing never links to a 404.
+                // Dangling links and loops fail to canonicalize and are left out too.
+                fs::canonicalize(&path).and_then(|real| {
+                    if real.starts_with(root) {
+                        fs::metadata(&real)
+                    } else {
+                        Err(io::ErrorKind::NotFound.into())
+                    }
+                })
+            }
+        } else {
+            // Not a symlink, so this lstat is the stat; `dir` itself is below the root.
+            dirent.metadata()
+        };
+        let Ok(meta) = meta else { continue };
+        let is_dir = meta.is_dir();
+        if !is_dir && !meta.is_file() {
+            // `resolve.rs` never serves FIFOs, sockets or devices: do not advertise them.
+            continue;
+        }
+        entries.push(Entry {
+            name,
+            is_dir,
+            size: if is_dir { 0 } else { meta.len() },
+            mtime: meta.modified().ok().and_then(unix_secs),
+        });
+    }
+    entries.sort_by(compare);
+    Ok(entries)
+}
+
+/// Directories first, then names ignoring case; exact bytes break ties so the order is
+/// total and the same on every run (`README` and `readme` can both exist).
+fn compare(a: &Entry, b: &Entry) -> Ordering {
+    b.is_dir
+        .cmp(&a.is_dir)
+        .then_with(|| folded(&a.name).cmp(folded(&b.name)))
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+/// `s` lowercased char by char, compared lazily: no allocation per comparison.
+fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase)
+}
+
+/// Inline and tiny: the page loads nothing else, so it works the same offline and under
+/// the strict Content-Security-Policy the page declares.
+const STYLE: &str = "\
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#59636e;--link:#0969da;--line:#d1d9e0}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--link:#4493f8;--line:#3d444d}}
+body{margin:0 auto;max-width:60rem;padding:1rem;font:15px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+h1{font-size:1.25rem;font-weight:600;overflow-wrap:anywhere}
+table{width:100%;border-collapse:collapse}
+th,td{padding:.3rem .6rem;text-align:left;border-bottom:1px solid var(--line)}
+th{color:var(--muted);font-weight:600}
+td:first-child{overflow-wrap:anywhere}
+td+td{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
+th:nth-child(2),td:nth-child(2){text-align:right}
+a{color:var(--link);text-decoration:none}
+a:hover{text-decoration:underline}
+";
+
+/// The HTML page for the directory whose URL path is `url_path` (decoded, e.g.
+/// `/docs/a b/`, always starting and ending with `/`).
+///
+/// A table of Name / Size / Modified with a `../` parent link (none at `/`), directories
+/// first and with a trailing `/`; sizes human-readable (`512 B`, `1.2 KiB`; directories
+/// `-`) and times as `YYYY-MM-DD HH:MM UTC` (or `-`). Inline CSS with light and dark
+/// schemes; no JavaScript and no external resources, and a `<meta>` Content-Security-Policy
+/// that forbids both. Names are HTML-escaped as text, and as links are percent-encoded
+/// and made relative (`./` + name), so no name can become a protocol-relative or
+/// `javascript:` URL. Control characters are shown as visible symbols (U+2400 block).
+pub fn html(url_path: &str, entries: &[Entry]) -> String {
+    let mut out = String::with_capacity(1500 + entries.len() * 160);
+    out.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" \
+         content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n<title>Index of ",
+    );
+    push_display(url_path, &mut out);
+    out.push_str("</title>\n<style>\n");
+    out.push_str(STYLE);
+    out.push_str("</style>\n</head>\n<body>\n<h1>Index of ");
+    push_display(url_path, &mut out);
+    out.push_str(
+        "</h1>\n<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    // Also tolerate "" or "//" as the root: a parent link there would only lead to itself.
+    if !url_path.trim_matches('/').is_empty() {
+        out.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+    }
+    let mut href = String::new();
+    for entry in entries {
+        href.clear();
+        // "./" keeps every href a relative path: a name such as `javascript:x` or one
+        // that percent-encodes to something scheme-like can never be read as a URL scheme.
+        href.push_str("./");
+        percent_encode_into(&entry.name, &mut href);
+        if entry.is_dir {
+            href.push('/');
+        }
+        out.push_str("<tr><td><a href=\"");
+        // percent_encode_into keeps `&` and `'`; they still need escaping in an attribute.
+        escape_html(&href, &mut out);
+        out.push_str("\">");
+        push_display(&entry.name, &mut out);
+        if entry.is_dir {
+            out.push('/');
+        }
+        out.push_str("</a></td><td>");
+        if entry.is_dir {
+            out.push('-');
+        } else {
+            push_size(entry.size, &mut out);
+        }
+        out.push_str("</td><td>");
+        push_time(entry.mtime, &mut out);
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    out
+}
+
+/// A JSON array, one object per entry, e.g.
+/// `[{"name":"a b","type":"file","size":12,"mtime":1700000000},{"name":"d","type":"directory","size":0,"mtime":null}]`.
+///
+/// Strings escape `"`, `\` and control characters (as `\u00XX`), and also `<`, `>`, `&`,
+/// U+2028 and U+2029, so the output is safe to embed in HTML or a JavaScript literal.
+pub fn json(entries: &[Entry]) -> String {
+    let mut out = String::with_capacity(2 + entries.len() * 80);
+    out.push('[');
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        push_json_string(&entry.name, &mut out);
+        let (kind, size) = if entry.is_dir {
+            ("directory", 0)
+        } else {
+            ("file", entry.size)
+        };
+        // Writing to a String cannot fail.
+        let _ = write!(out, ",\"type\":\"{kind}\",\"size\":{size},\"mtime\":");
+        match entry.mtime {
+            Some(secs) => {
+                let _ = write!(out, "{secs}");
+            }
+            None => out.push_str("null"),
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// Escapes text for HTML element content and attribute values (quoted with `"` or `'`):
+/// `&`, `<`, `>`, `"` and `'`; everything else is copied unchanged.
+pub fn escape_html(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Text a person reads: HTML-escaped, with control characters made visible, because raw
+/// they are HTML parse errors and a newline would look like a space (`a\nb` vs `a b`).
+fn push_display(s: &str, out: &mut String) {
+    for c in s.chars() {
+        let shown = match c {
+            // U+2400..U+241F are the "control pictures" for U+0000..U+001F, in order.
+            '\0'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            // C1 controls have no pictures.
+            '\u{80}'..='\u{9f}' => '\u{fffd}',
+            _ => c,
+        };
+        let mut buf = [0; 4];
+        escape_html(shown.encode_utf8(&mut buf), out);
+    }
+}
+
+/// A JSON string literal (RFC 8259 §7) that is also inert inside HTML and `<script>`.
+fn push_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `512 B`, `1.2 KiB`, `3.4 MiB`: bytes below 1 KiB, else one decimal in the largest unit
+/// that keeps the rounded value below 1024 (so never `1024.0 KiB`).
+fn push_size(bytes: u64, out: &mut String) {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        let _ = write!(out, "{bytes} B");
+        return;
+    }
+    // u128: tenths of u64::MAX bytes overflow u64.
+    let mut divisor: u128 = 1024;
+    for (i, unit) in UNITS.iter().enumerate() {
+        let tenths = (u128::from(bytes) * 10 + divisor / 2) / divisor;
+        if tenths < 10_240 || i == UNITS.len() - 1 {
+            let _ = write!(out, "{}.{} {unit}", tenths / 10, tenths % 10);
+            return;
+        }
+        divisor *= 1024;
+    }
+}
+
+/// Month names as `HttpDate` prints them, to turn them back into numbers.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `YYYY-MM-DD HH:MM UTC`, or `-` when unknown.
+fn push_time(mtime: Option<u64>, out: &mut String) {
+    match mtime.and_then(iso_minutes) {
+        Some(s) => out.push_str(&s),
+        None => out.push('-'),
+    }
+}
+
+/// Rearranges the fixed-width IMF-fixdate `date.rs` produces (`Sun, 06 Nov 1994 08:49:37
+/// GMT`) rather than repeating its calendar arithmetic here.
+fn iso_minutes(secs: u64) -> Option<String> {
+    let imf = HttpDate(secs).to_string();
+    let mut fields = imf.split(' ').skip(1);
+    let mut next = || fields.next();
+    let (day, month, year, time) = (next()?, next()?, next()?, next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let hh_mm = time.get(..5)?;
+    Some(format!("{year}-{month:02}-{day} {hh_mm} UTC"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, size: u64, mtime: Option<u64>) -> Entry {
+        Entry {
+            name: name.to_owned(),
+            is_dir: false,
+            size,
+            mtime,
+        }
+    }
+
+    fn dir(name: &str) -> Entry {
+        Entry {
+            name: name.to_owned(),
+            is_dir: true,
+            size: 0,
+            mtime: None,
+        }
+    }
+
+    fn escaped(s: &str) -> String {
+        let mut out = String::new();
+        escape_html(s, &mut out);
+        out
+    }
+
+    /// Hostile names with the exact href and link text the page must contain for each.
+    const HOSTILE: &[(&str, &str, &str)] = &[
+        (
+            "<b>x&y\".txt",
+            "./%3Cb%3Ex&amp;y%22.txt",
+            "&lt;b&gt;x&amp;y&quot;.txt",
+        ),
+        ("a b#c?.txt", "./a%20b%23c%3F.txt", "a b#c?.txt"),
+        ("%41.txt", "./%2541.txt", "%41.txt"),
+        ("'quote'", "./&#39;quote&#39;", "&#39;quote&#39;"),
+        (
+            "javascript:alert(1)",
+            "./javascript:alert(1)",
+            "javascript:alert(1)",
+        ),
+        ("\u{1}ctl", "./%01ctl", "\u{2401}ctl"),
+        ("日本.txt", "./%E6%97%A5%E6%9C%AC.txt", "日本.txt"),
+        ("line\nbreak", "./line%0Abreak", "line\u{240a}break"),
+        ("del\u{7f}\u{85}", "./del%7F%C2%85", "del\u{2421}\u{fffd}"),
+    ];
+
+    #[test]
+    fn escape_html_escapes_exactly_five_characters() {
+        assert_eq!(
+            escaped("<b>x&y\"'z'</b>"),
+            "&lt;b&gt;x&amp;y&quot;&#39;z&#39;&lt;/b&gt;"
+        );
+        assert_eq!(escaped("plain 日本 \n\u{1}"), "plain 日本 \n\u{1}");
+        assert_eq!(escaped("&amp;"), "&amp;amp;", "escaping is not idempotent");
+        assert_eq!(escaped(""), "");
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_and_linked_exactly() {
+        let entries: Vec<Entry> = HOSTILE
+            .iter()
+            .map(|(name, _, _)| file(name, 12, Some(1_700_000_000)))
+            .collect();
+        let page = html("/d/", &entries);
+        for (name, href, text) in HOSTILE {
+            let row = format!(
+                "<tr><td><a href=\"{href}\">{text}</a></td><td>12 B</td>\
+                 <td>2023-11-14 22:13 UTC</td></tr>\n"
+            );
+            assert!(page.contains(&row), "{name:?}: want {row:?} in\n{page}");
+        }
+        // Nothing hostile survived anywhere: no raw markup, controls or script.
+        for bad in ["<b>", "\"'", "\u{1}", "\n\u{7f}", "<script", "src=", "//"] {
+            assert!(!page.contains(bad), "{bad:?} in\n{page}");
+        }
+        // Every link is relative: ./name or ../.
+        for (i, _) in page.match_indices("href=\"") {
+            let rest = &page[i + 6..];
+            assert!(
+                rest.starts_with("./") || rest.starts_with("../"),
+                "{}",
+                &rest[..rest.len().min(40)]
+            );
+        }
+    }
+
+    #[test]
+    fn directories_get_a_slash_and_no_size() {
+        let page = html("/a b/", &[dir("sub dir"), dir("&"), file("f", 0, None)]);
+        assert!(page.contains(
+            "<tr><td><a href=\"./sub%20dir/\">sub dir/</a></td><td>-</td><td>-</td></tr>\n"
+        ));
+        assert!(page.contains("<tr><td><a href=\"./&amp;/\">&amp;/</a></td><td>-</td>"));
+        assert!(page.contains("<tr><td><a href=\"./f\">f</a></td><td>0 B</td><td>-</td></tr>"));
+    }
+
+    #[test]
+    fn page_structure_and_parent_link() {
+        let root = html("/", &[]);
+        assert!(root.starts_with(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        ));
+        assert!(root.contains("<meta name=\"viewport\""));
+        assert!(root.contains("<title>Index of /</title>"));
+        assert!(root.contains("<h1>Index of /</h1>"));
+        assert!(root.contains("<th>Name</th><th>Size</th><th>Modified</th>"));
+        assert!(root.contains("prefers-color-scheme:dark"));
+        assert!(root.contains("default-src 'none'"));
+        assert!(!root.contains("../"), "no parent link at the root");
+        assert!(!root.contains("<script"));
+        assert!(root.ends_with("</html>\n"));
+
+        let sub = html("/docs/<a b>/", &[]);
+        assert!(sub.contains("<title>Index of /docs/&lt;a b&gt;/</title>"));
+        assert!(sub.contains("<h1>Index of /docs/&lt;a b&gt;/</h1>"));
+        assert!(sub.contains("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n"));
+        // The parent row comes before every entry.
+        let page = html("/x/", &[dir("a")]);
+        assert!(page.find("href=\"../\"") < page.find("href=\"./a/\""));
+        // A control character in the URL path is made visible in the title too.
+        assert!(html("/a\nb/", &[]).contains("<title>Index of /a\u{240a}b/</title>"));
+    }
+
+    #[test]
+    fn human_sizes_at_boundaries() {
+        const KIB: u64 = 1024;
+        const MIB: u64 = KIB * 1024;
+        const GIB: u64 = MIB * 1024;
+        let table = [
+            (0, "0 B"),
+            (1, "1 B"),
+            (512, "512 B"),
+            (1023, "1023 B"),
+            (KIB, "1.0 KiB"),
+            (1229, "1.2 KiB"),
+            (1536, "1.5 KiB"),
+            (10 * KIB - 1, "10.0 KiB"),
+            (MIB - 52, "1023.9 KiB"),
+            (MIB - 51, "1.0 MiB"),
+            (MIB - 1, "1.0 MiB"),
+            (MIB, "1.0 MiB"),
+            (3565158, "3.4 MiB"),
+            (GIB - 1, "1.0 GiB"),
+            (5 * GIB, "5.0 GiB"),
+            (1 << 40, "1.0 TiB"),
+            (1 << 50, "1.0 PiB"),
+            (1 << 60, "1.0 EiB"),
+            (u64::MAX, "16.0 EiB"),
+        ];
+        for (bytes, want) in table {
+            let mut out = String::new();
+            push_size(bytes, &mut out);
+            assert_eq!(out, want, "{bytes}");
+        }
+    }
+
+    #[test]
+    fn times_are_utc_to_the_minute() {
+        let table = [
+            (None, "-"),
+            (Some(0), "1970-01-01 00:00 UTC"),
+            (Some(59), "1970-01-01 00:00 UTC"),
+            (Some(1_700_000_000), "2023-11-14 22:13 UTC"),
+            (Some(951_782_400), "2000-02-29 00:00 UTC"),
+            (Some(crate::date::MAX_UNIX_SECS), "9999-12-31 23:59 UTC"),
+            // HttpDate clamps rather than printing a five-digit year.
+            (Some(u64::MAX), "9999-12-31 23:59 UTC"),
+        ];
+        for (mtime, want) in table {
+            let mut out = String::new();
+            push_time(mtime, &mut out);
+            assert_eq!(out, want, "{mtime:?}");
+        }
+    }
+
+    #[test]
+    fn sorting_directories_first_then_case_insensitive() {
+        let mut entries = vec![
+            file("b.txt", 1, None),
+            dir("zeta"),
+            file("README", 1, None),
+            file("A.txt", 1, None),
+            dir("Alpha"),
+            file("readme", 1, None),
+            file("Élan", 1, None),
+            file("éclair", 1, None),
+            dir("beta"),
+        ];
+        entries.sort_by(compare);
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Alpha", "beta", "zeta", "A.txt", "b.txt", "README", "readme", "éclair", "Élan"]
+        );
+    }
+
+    #[test]
+    fn json_is_exact_and_valid() {
+        let entries = [
+            dir("d"),
+            file("a b", 12, Some(1_700_000_000)),
+            Entry {
+                name: "x".into(),
+                is_dir: true,
+                size: 99,
+                mtime: Some(5),
+            },
+        ];
+        assert_eq!(
+            json(&entries),
+            "[{\"name\":\"d\",\"type\":\"directory\",\"size\":0,\"mtime\":null},\
+             {\"name\":\"a b\",\"type\":\"file\",\"size\":12,\"mtime\":1700000000},\
+             {\"name\":\"x\",\"type\":\"directory\",\"size\":0,\"mtime\":5}]"
+        );
+        assert_eq!(json(&[]), "[]");
+
+        let mut s = String::new();
+        push_json_string("<b>x&y\"\\'\u{1}\n\u{1f}\u{7f}日\u{2028}", &mut s);
+        assert_eq!(
+            s,
+            "\"\\u003cb\\u003ex\\u0026y\\\"\\\\'\\u0001\\u000a\\u001f\u{7f}日\\u2028\""
+        );
+
+        let entries: Vec<Entry> = HOSTILE
+            .iter()
+            .map(|(name, _, _)| file(name, 7, None))
+            .collect();
+        let text = json(&entries);
+        assert!(!text.contains(['<', '>', '&', '\n', '\u{1}']), "{text}");
+        let parsed = Json::parse(&text).unwrap_or_else(|| panic!("invalid JSON: {text}"));
+        let Json::Arr(items) = parsed else {
+            panic!("not an array")
+        };
+        assert_eq!(items.len(), HOSTILE.len());
+        for (item, (name, _, _)) in items.iter().zip(HOSTILE) {
+            assert_eq!(
+                *item,
+                Json::Obj(vec![
+                    ("name".into(), Json::Str((*name).into())),
+                    ("type".into(), Json::Str("file".into())),
+                    ("size".into(), Json::Num(7)),
+                    ("mtime".into(), Json::Null),
+                ])
+            );
+        }
+    }
+
+    /// Just enough of a strict JSON parser (RFC 8259) to check `json`'s output.
+    #[derive(Debug, PartialEq)]
+    enum Json {
+        Null,
+        Num(u64),
+        Str(String),
+        Arr(Vec<Json>),
+        Obj(Vec<(String, Json)>),
+    }
+
+    impl Json {
+        fn parse(s: &str) -> Option<Json> {
+            let mut p = Parser(s.as_bytes(), 0);
+            let v = p.value()?;
+            (p.1 == s.len()).then_some(v)
+        }
+    }
+
+    struct Parser<'a>(&'a [u8], usize);
+
+    impl Parser<'_> {
+        fn peek(&self) -> Option<u8> {
+            self.0.get(self.1).copied()
+        }
+        fn eat(&mut self, b: u8) -> Option<()> {
+            (self.peek()? == b).then(|| self.1 += 1)
+        }
+        fn value(&mut self) -> Option<Json> {
+            match self.peek()? {
+                b'n' => {
+                    self.0.get(self.1..)?.starts_with(b"null").then_some(())?;
+                    self.1 += 4;
+                    Some(Json::Null)
+                }
+                b'0'..=b'9' => {
+                    let start = self.1;
+                    while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                        self.1 += 1;
+                    }
+                    let digits = std::str::from_utf8(&self.0[start..self.1]).ok()?;
+                    if digits.len() > 1 && digits.starts_with('0') {
+                        return None;
+                    }
+                    digits.parse().ok().map(Json::Num)
+                }
+                b'"' => self.string().map(Json::Str),
+                b'[' => {
+                    self.1 += 1;
+                    let mut items = Vec::new();
+                    if self.eat(b']').is_some() {
+                        return Some(Json::Arr(items));
+                    }
+                    loop {
+                        items.push(self.value()?);
+                        if self.eat(b']').is_some() {
+                            return Some(Json::Arr(items));
+                        }
+                        self.eat(b',')?;
+                    }
+                }
+                b'{' => {
+                    self.1 += 1;
+                    let mut members = Vec::new();
+                    if self.eat(b'}').is_some() {
+                        return Some(Json::Obj(members));
+                    }
+                    loop {
+                        let key = self.string()?;
+                        self.eat(b':')?;
+                        members.push((key, self.value()?));
+                        if self.eat(b'}').is_some() {
+                            return Some(Json::Obj(members));
+                        }
+                        self.eat(b',')?;
+                    }
+                }
+                _ => None,
+            }
+        }
+        fn string(&mut self) -> Option<String> {
+            self.eat(b'"')?;
+            let mut out = Vec::new();
+            loop {
+                let b = self.peek()?;
+                self.1 += 1;
+                match b {
+                    b'"' => return String::from_utf8(out).ok(),
+                    0..=0x1f => return None,
+                    b'\\' => {
+                        let e = self.peek()?;
+                        self.1 += 1;
+                        let c = match e {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'n' => '\n',
+                            b'u' => {
+                                let hex = std::str::from_utf8(self.0.get(self.1..self.1 + 4)?);
+                                self.1 += 4;
+                                char::from_u32(u32::from_str_radix(hex.ok()?, 16).ok()?)?
+                            }
+                            _ => return None,
+                        };
+                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    mod fs_tests {
+        use super::super::*;
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::symlink;
+        use std::path::PathBuf;
+
+        struct TempRoot(PathBuf);
+        impl Drop for TempRoot {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
+
+        /// base/secret.txt outside; base/root/ holding one of each kind of entry.
+        fn temp_root(name: &str) -> (TempRoot, PathBuf) {
+            let base = std::env::temp_dir()
+                .join(format!("servedir-listing-{}-{name}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            let root = base.join("root");
+            fs::create_dir_all(root.join("sub")).unwrap();
+            fs::create_dir_all(root.join(".git")).unwrap();
+            fs::create_dir_all(base.join("outdir")).unwrap();
+            fs::write(root.join("b.txt"), "12345").unwrap();
+            fs::write(root.join("A.txt"), "").unwrap();
+            fs::write(root.join(".env"), "secret").unwrap();
+            fs::write(base.join("secret.txt"), "secret!").unwrap();
+            symlink(base.join("secret.txt"), root.join("out-link")).unwrap();
+            symlink(base.join("outdir"), root.join("out-dir")).unwrap();
+            symlink("b.txt", root.join("in-link")).unwrap();
+            symlink("sub", root.join("in-dir")).unwrap();
+            symlink("missing", root.join("dangling")).unwrap();
+            symlink("loop", root.join("loop")).unwrap();
+            let status = std::process::Command::new("mkfifo")
+                .arg(root.join("pipe"))
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                panic!("mkfifo is needed for this test");
+            }
+            fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), "x").unwrap();
+            let root = fs::canonicalize(root).unwrap();
+            (TempRoot(base), root)
+        }
+
+        fn listed(root: &Path, policy: Policy) -> Vec<(String, bool, u64)> {
+            read_entries(root, root, policy)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.name, e.is_dir, e.size))
+                .collect()
+        }
+
+        fn owned(v: &[(&str, bool, u64)]) -> Vec<(String, bool, u64)> {
+            v.iter().map(|&(n, d, s)| (n.to_owned(), d, s)).collect()
+        }
+
+        #[test]
+        fn strict_policy_lists_only_what_could_be_served() {
+            let (_guard, root) = temp_root("strict");
+            assert_eq!(
+                listed(&root, Policy::default()),
+                owned(&[
+                    ("in-dir", true, 0),
+                    ("sub", true, 0),
+                    ("A.txt", false, 0),
+                    ("b.txt", false, 5),
+                    ("in-link", false, 5),
+                ])
+            );
+            let entries = read_entries(&root, &root, Policy::default()).unwrap();
+            assert!(entries.iter().all(|e| e.mtime.is_some()), "{entries:?}");
+        }
+
+        #[test]
+        fn policies_add_hidden_names_and_outside_symlinks() {
+            let (_guard, root) = temp_root("policy");
+            let hidden = Policy {
+                hidden: true,
+                follow_symlinks: false,
+            };
+            assert_eq!(
+                listed(&root, hidden),
+                owned(&[
+                    (".git", true, 0),
+                    ("in-dir", true, 0),
+                    ("sub", true, 0),
+                    (".env", false, 6),
+                    ("A.txt", false, 0),
+                    ("b.txt", false, 5),
+                    ("in-link", false, 5),
+                ])
+            );
+            let follow = Policy {
+                hidden: false,
+                follow_symlinks: true,
+            };
+            // Dangling links, loops, the FIFO and the non-UTF-8 name stay out regardless.
+            assert_eq!(
+                listed(&root, follow),
+                owned(&[
+                    ("in-dir", true, 0),
+                    ("out-dir", true, 0),
+                    ("sub", true, 0),
+                    ("A.txt", false, 0),
+                    ("b.txt", false, 5),
+                    ("in-link", false, 5),
+                    ("out-link", false, 7),
+                ])
+            );
+        }
+
+        #[test]
+        fn listing_a_subdirectory_checks_symlinks_against_the_root() {
+            let (_guard, root) = temp_root("subdir");
+            let sub = root.join("sub");
+            symlink("../b.txt", sub.join("up")).unwrap();
+            symlink("../../secret.txt", sub.join("out")).unwrap();
+            let names: Vec<String> = read_entries(&sub, &root, Policy::default())
+                .unwrap()
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            assert_eq!(names, ["up"]);
+        }
+
+        #[test]
+        fn a_missing_directory_is_an_error() {
+            let (_guard, root) = temp_root("missing");
+            let err = read_entries(&root.join("nope"), &root, Policy::default()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        }
+    }
+}

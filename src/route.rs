@@ -1,0 +1,174 @@
+//! Routing: a well-formed request head → the response to send.
+//!
+//! The one place method, target and filesystem meet: methods and CORS preflight, target
+//! cleaning, resolution, then what a directory or a miss becomes (listing, SPA fallback,
+//! the custom 404 page). It reads no socket and writes nothing.
+
+use crate::context::{Context, PANIC_PATH};
+use crate::listing;
+use crate::representation;
+use crate::request::{is_token, Head};
+use crate::resolve::{resolve, Resolved};
+use crate::response::{Body, Response, Status};
+use crate::target::Target;
+
+/// Methods we know and refuse with 405; any other token gets 501.
+const KNOWN_METHODS: &[&str] = &[
+    "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+];
+const ALLOW: &str = "GET, HEAD";
+const ALLOW_CORS: &str = "GET, HEAD, OPTIONS";
+/// The page served, with status 404, for any path that is not found, when it exists.
+const NOT_FOUND_PAGE: &str = "404.html";
+
+/// Decides the response to a well-formed head.
+pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
+    if ctx.test_hooks && head.target == PANIC_PATH {
+        panic!("test hook: a deliberate panic in a connection handler");
+    }
+    let allow = if ctx.config.cors { ALLOW_CORS } else { ALLOW };
+    match head.method {
+        "GET" | "HEAD" => {}
+        "OPTIONS" if ctx.config.cors => return preflight(head),
+        method => {
+            let status = if KNOWN_METHODS.contains(&method) {
+                Status::MethodNotAllowed
+            } else {
+                Status::NotImplemented
+            };
+            return Response::error(status).with("Allow", allow);
+        }
+    }
+    let Ok(target) = Target::parse(head.target) else {
+        return Response::error(Status::BadRequest);
+    };
+    match resolve(&ctx.root, &target, &ctx.lookup) {
+        Ok(Resolved::File { file, meta, path }) => {
+            representation::respond(head, ctx, file, &meta, &path)
+        }
+        Ok(Resolved::Redirect(location)) => {
+            Response::error(Status::MovedPermanently).with("Location", location)
+        }
+        Ok(Resolved::Listing(dir)) => {
+            match listing::read_entries(&dir, &ctx.root, ctx.lookup.policy) {
+                Ok(entries) => list(head, &target, &entries),
+                Err(e) => failure(head, &e),
+            }
+        }
+        Ok(Resolved::NotFound) => not_found(head, ctx, &target),
+        Err(e) => failure(head, &e),
+    }
+}
+
+/// A filesystem error: 403 or 404 as the error says, else 500 with the detail logged.
+fn failure(head: &Head<'_>, e: &std::io::Error) -> Response {
+    let status = Status::from_io_error(e);
+    if status == Status::InternalServerError {
+        eprintln!("servedir: error serving {:?}: {e}", head.target);
+    }
+    Response::error(status)
+}
+
+/// `OPTIONS` with CORS on: 204 with `Allow`, and for a preflight (RFC 9110 §9.3.7, Fetch
+/// standard) the methods, the requested headers echoed back, and a day of caching.
+fn preflight(head: &Head<'_>) -> Response {
+    let mut resp = Response {
+        status: Status::NoContent,
+        content_type: None,
+        headers: vec![("Allow", ALLOW_CORS.to_owned())],
+        body: Body::None,
+    };
+    if head.header("access-control-request-method").is_some() {
+        resp.headers
+            .push(("Access-Control-Allow-Methods", ALLOW_CORS.to_owned()));
+        let requested = head.header("access-control-request-headers").unwrap_or("");
+        // Echo only a clean token list: the value goes back into our response head.
+        if !requested.is_empty() && requested.split(',').all(|h| is_token(h.trim())) {
+            resp.headers
+                .push(("Access-Control-Allow-Headers", requested.to_owned()));
+            resp.headers
+                .push(("Vary", "Access-Control-Request-Headers".to_owned()));
+        }
+        resp.headers
+            .push(("Access-Control-Max-Age", "86400".to_owned()));
+    }
+    resp
+}
+
+/// A directory listing: JSON when the client asks for it, else HTML.
+fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Response {
+    let wants_json = head
+        .header("accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
+    let (content_type, body) = if wants_json {
+        ("application/json", listing::json(entries))
+    } else {
+        let mut url_path = String::from("/");
+        for seg in &target.segments {
+            url_path.push_str(seg);
+            url_path.push('/');
+        }
+        (
+            "text/html; charset=utf-8",
+            listing::html(&url_path, entries),
+        )
+    };
+    Response {
+        status: Status::Ok,
+        content_type: Some(content_type.into()),
+        headers: vec![
+            ("Cache-Control", "no-cache".to_owned()),
+            ("Vary", "Accept".to_owned()),
+        ],
+        body: Body::Text(body),
+    }
+}
+
+/// A miss: the SPA's index for a page navigation, else 404 with ROOT/404.html if any.
+fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
+    let page = |segments: Vec<String>| {
+        let t = Target {
+            segments,
+            trailing_slash: false,
+            query: None,
+        };
+        match resolve(&ctx.root, &t, &ctx.lookup) {
+            Ok(Resolved::File { file, meta, path }) => Some((file, meta, path)),
+            _ => None,
+        }
+    };
+    if ctx.config.spa && looks_like_navigation(head, target) {
+        if let Some((file, meta, path)) = page(vec![ctx.lookup.index.clone()]) {
+            return representation::respond(head, ctx, file, &meta, &path);
+        }
+    }
+    match page(vec![NOT_FOUND_PAGE.to_owned()]) {
+        Some((file, meta, _)) => Response {
+            status: Status::NotFound,
+            content_type: Some("text/html; charset=utf-8".into()),
+            headers: vec![("Cache-Control", "no-cache".to_owned())],
+            body: Body::File {
+                file,
+                start: 0,
+                len: meta.len(),
+            },
+        },
+        None => Response::error(Status::NotFound),
+    }
+}
+
+/// A browser navigating, not a missing asset: no file extension in the last segment, or
+/// HTML explicitly accepted. Hidden paths never fall back.
+fn looks_like_navigation(head: &Head<'_>, target: &Target) -> bool {
+    if target.segments.iter().any(|s| s.starts_with('.')) {
+        return false;
+    }
+    let no_extension = target
+        .segments
+        .last()
+        .is_none_or(|last| !last.contains('.'));
+    no_extension
+        || head
+            .header("accept")
+            .is_some_and(|a| a.contains("text/html"))
+}
