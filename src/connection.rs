@@ -4,6 +4,7 @@
 //! consume or refuse a request body, send, log, and go round again while the connection
 //! may persist (RFC 9112 §9.3). Socket accept, caps and modes live in `server.rs`.
 
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
@@ -43,6 +44,7 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
         peer,
         out: Vec::new(),
         log_line: Vec::new(),
+        read_timeout: Cell::new(None),
     };
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let mut first = true;
@@ -90,9 +92,28 @@ struct Connection<'a> {
     /// The response head (and small bodies), reused between requests.
     out: Vec<u8>,
     log_line: Vec<u8>,
+    /// The socket's read timeout as last set, to skip a setsockopt per request.
+    read_timeout: Cell<Option<Duration>>,
 }
 
+/// A read timeout within this much of the one wanted is left as it is: a deadline may
+/// pass this late, and a keep-alive connection does not pay a syscall per request.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(100);
+
 impl Connection<'_> {
+    /// Sets the socket's read timeout to about `want` (see [`TIMEOUT_SLACK`]).
+    fn read_timeout(&self, want: Duration) -> io::Result<()> {
+        let close = self
+            .read_timeout
+            .get()
+            .is_some_and(|cur| cur.abs_diff(want) <= TIMEOUT_SLACK && cur <= want + TIMEOUT_SLACK);
+        if !close {
+            self.stream.set_read_timeout(Some(want.max(Duration::from_millis(1))))?;
+            self.read_timeout.set(Some(want));
+        }
+        Ok(())
+    }
+
     /// Reads until `buf` starts with a complete head; returns its length.
     ///
     /// The first request of a connection must arrive whole within the head timeout.
@@ -122,7 +143,7 @@ impl Connection<'_> {
                     End::Quiet
                 });
             }
-            let _ = self.stream.set_read_timeout(Some(deadline - now));
+            let _ = self.read_timeout(deadline - now);
             let old = buf.len();
             buf.resize(old + READ_CHUNK, 0);
             let read = (&mut &*self.stream).read(&mut buf[old..]);
@@ -220,7 +241,7 @@ impl Connection<'_> {
             if now >= deadline {
                 return Err(io::ErrorKind::TimedOut.into());
             }
-            self.stream.set_read_timeout(Some(deadline - now))?;
+            self.read_timeout(deadline - now)?;
             let want = scratch.len().min(left as usize);
             match (&mut &*self.stream).read(&mut scratch[..want]) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),

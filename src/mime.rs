@@ -113,9 +113,34 @@ pub fn content_type(path: &Path) -> &'static str {
         .map_or(OCTET_STREAM, |&(_, ty)| ty)
 }
 
+/// Whether a type is worth compressing, so worth looking for a precompressed sidecar:
+/// text, scripts, JSON, XML (SVG included), wasm, uncompressed fonts and bitmaps.
+/// Images, audio, video and archives are compressed already; skipping them saves two
+/// failed lookups per request.
+pub fn compressible(content_type: &str) -> bool {
+    content_type.starts_with("text/")
+        || content_type.contains("json")
+        || content_type.contains("xml")
+        || content_type.contains("javascript")
+        || matches!(
+            content_type,
+            "application/wasm" | "font/ttf" | "font/otf" | "image/x-icon" | "image/bmp"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compressible_types() {
+        for name in ["a.html", "a.css", "a.js", "a.mjs", "a.json", "a.svg", "a.wasm", "a.txt", "a.xml", "a.ico"] {
+            assert!(compressible(content_type(Path::new(name))), "{name}");
+        }
+        for name in ["a.png", "a.jpg", "a.gz", "a.zip", "a.mp4", "a.woff2", "a.bin"] {
+            assert!(!compressible(content_type(Path::new(name))), "{name}");
+        }
+    }
     use std::collections::HashSet;
 
     const HTML: &str = "text/html; charset=utf-8";

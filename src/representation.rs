@@ -166,7 +166,7 @@ fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Pa
         coding: None,
         varies,
     };
-    if !ctx.config.precompressed {
+    if !ctx.config.precompressed || !mime::compressible(mime::content_type(path)) {
         return identity(file, false);
     }
     let policy = ctx.lookup.policy;

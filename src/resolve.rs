@@ -139,18 +139,41 @@ fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadat
     let result = if policy.follow_symlinks {
         fs::metadata(path)
     } else {
-        fs::canonicalize(path).and_then(|real| {
-            if real.starts_with(root) {
-                fs::metadata(&real)
-            } else {
-                Err(io::ErrorKind::NotFound.into())
-            }
-        })
+        inside_root(path, root)
     };
     match result {
         Ok(meta) => Ok(Some(meta)),
         Err(e) if is_missing(&e) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// Metadata of `path`, which must lie below the canonical `root` once symlinks are
+/// resolved (else `NotFound`). The common case, no symlink on the way, costs one lstat
+/// per component below the root and no `realpath`; any symlink falls back to
+/// canonicalizing the whole path and checking where it really is.
+fn inside_root(path: &Path, root: &Path) -> io::Result<Metadata> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Err(io::ErrorKind::NotFound.into());
+    };
+    let mut prefix = root.to_path_buf();
+    let mut last = None;
+    for component in rel.components() {
+        prefix.push(component);
+        let meta = fs::symlink_metadata(&prefix)?;
+        if meta.is_symlink() {
+            let real = fs::canonicalize(path)?;
+            return if real.starts_with(root) {
+                fs::metadata(&real)
+            } else {
+                Err(io::ErrorKind::NotFound.into())
+            };
+        }
+        last = Some(meta);
+    }
+    match last {
+        Some(meta) => Ok(meta),
+        None => fs::metadata(root),
     }
 }
 

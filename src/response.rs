@@ -240,13 +240,11 @@ pub fn write_head(
     extra: &[(String, String)],
 ) {
     // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: {SERVER}\r\n",
-        resp.status.code(),
-        resp.status.reason(),
-        HttpDate(now_secs)
-    );
+    let _ = write!(out, "HTTP/1.1 {} {}\r\nDate: ", resp.status.code(), resp.status.reason());
+    push_date(out, now_secs);
+    out.extend_from_slice(b"\r\nServer: ");
+    out.extend_from_slice(SERVER.as_bytes());
+    out.extend_from_slice(b"\r\n");
     if let Some(ct) = &resp.content_type {
         let _ = write!(out, "Content-Type: {ct}\r\n");
     }
@@ -266,6 +264,23 @@ pub fn write_head(
         Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends the IMF-fixdate for `secs`, formatted once per second per thread: every
+/// response carries a Date, and they all share the same few values.
+fn push_date(out: &mut Vec<u8>, secs: u64) {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs {
+            cache.1.clear();
+            let _ = std::fmt::Write::write_fmt(&mut cache.1, format_args!("{}", HttpDate(secs)));
+            cache.0 = secs;
+        }
+        out.extend_from_slice(cache.1.as_bytes());
+    });
 }
 
 /// Sends `head` (already in `out`) followed by the body, unless `send_body` is false.
