@@ -108,7 +108,8 @@ impl Connection<'_> {
             .get()
             .is_some_and(|cur| cur.abs_diff(want) <= TIMEOUT_SLACK && cur <= want + TIMEOUT_SLACK);
         if !close {
-            self.stream.set_read_timeout(Some(want.max(Duration::from_millis(1))))?;
+            self.stream
+                .set_read_timeout(Some(want.max(Duration::from_millis(1))))?;
             self.read_timeout.set(Some(want));
         }
         Ok(())

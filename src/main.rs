@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::env;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
 use servedir::cli::{self, Action};
@@ -54,6 +55,14 @@ fn main() -> ExitCode {
             eprintln!("serving {}", server.root().display());
             for addr in server.local_addrs() {
                 eprintln!("listening on http://{addr}/");
+                // 0.0.0.0 and :: are not addresses a browser can open: print one it can.
+                if addr.ip().is_unspecified() {
+                    let local = match addr {
+                        SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
+                        SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
+                    };
+                    eprintln!("  on this machine: http://{local}/ (other machines: this machine's address)");
+                }
             }
             match server.run() {
                 Ok(()) => ExitCode::SUCCESS,

@@ -134,10 +134,15 @@ mod tests {
 
     #[test]
     fn compressible_types() {
-        for name in ["a.html", "a.css", "a.js", "a.mjs", "a.json", "a.svg", "a.wasm", "a.txt", "a.xml", "a.ico"] {
+        for name in [
+            "a.html", "a.css", "a.js", "a.mjs", "a.json", "a.svg", "a.wasm", "a.txt", "a.xml",
+            "a.ico",
+        ] {
             assert!(compressible(content_type(Path::new(name))), "{name}");
         }
-        for name in ["a.png", "a.jpg", "a.gz", "a.zip", "a.mp4", "a.woff2", "a.bin"] {
+        for name in [
+            "a.png", "a.jpg", "a.gz", "a.zip", "a.mp4", "a.woff2", "a.bin",
+        ] {
             assert!(!compressible(content_type(Path::new(name))), "{name}");
         }
     }

@@ -240,7 +240,12 @@ pub fn write_head(
     extra: &[(String, String)],
 ) {
     // Writing into a Vec cannot fail.
-    let _ = write!(out, "HTTP/1.1 {} {}\r\nDate: ", resp.status.code(), resp.status.reason());
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\nDate: ",
+        resp.status.code(),
+        resp.status.reason()
+    );
     push_date(out, now_secs);
     out.extend_from_slice(b"\r\nServer: ");
     out.extend_from_slice(SERVER.as_bytes());

@@ -133,3 +133,31 @@ fn prints_the_root_and_every_listener() {
         "{err}"
     );
 }
+
+#[test]
+fn binding_every_address_also_prints_a_url_a_browser_can_open() {
+    use std::io::BufRead;
+    let site = Site::new("cli-any");
+    let mut child = std::process::Command::new(binary())
+        .args(["--bind", "0.0.0.0", "--port", "0", "--quiet"])
+        .arg(site.root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let _serving = lines.next().unwrap().unwrap();
+    let listening = lines.next().unwrap().unwrap();
+    let local = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let port = listening
+        .strip_prefix("listening on http://0.0.0.0:")
+        .and_then(|r| r.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{listening}"));
+    assert_eq!(
+        local,
+        format!(
+            "  on this machine: http://127.0.0.1:{port}/ (other machines: this machine's address)"
+        )
+    );
+}
