@@ -219,16 +219,6 @@ fn parse_size(s: &str) -> u64 {
     (n * mult) as u64
 }
 
-fn fmt_us(us: f64) -> String {
-    if us.is_nan() {
-        "-".into()
-    } else if us >= 1000.0 {
-        format!("{:.2}ms", us / 1000.0)
-    } else {
-        format!("{us:.0}us")
-    }
-}
-
 fn print_table(rows: &[Row]) {
     println!(
         "\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}",

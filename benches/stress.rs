@@ -261,13 +261,3 @@ fn aborted_downloads(server: &Running, mode: &str, n: usize) {
         settle(server, idle)
     );
 }
-
-fn fmt_us(us: f64) -> String {
-    if us.is_nan() {
-        "-".into()
-    } else if us >= 1000.0 {
-        format!("{:.2}ms", us / 1000.0)
-    } else {
-        format!("{us:.0}us")
-    }
-}

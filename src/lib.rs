@@ -79,6 +79,8 @@ mod route;
 mod server;
 mod slots;
 pub mod target;
+#[cfg(test)]
+mod testutil;
 mod workers;
 
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};

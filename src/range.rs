@@ -209,6 +209,7 @@ fn trim_ows(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::XorShift;
     use RangeDecision::{Full, Partial, Unsatisfiable};
 
     fn p(ranges: &[(u64, u64)]) -> RangeDecision {
@@ -410,32 +411,6 @@ mod tests {
         assert_eq!(parse_digits(""), None);
     }
 
-    /// A seeded xorshift generator: the property test is re-runnable from its seed.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[(self.below(items.len() as u64)) as usize]
-        }
-    }
-
-    fn seed() -> u64 {
-        let seed = std::env::var("SERVEDIR_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x5EED_2026_u64);
-        println!("seed {seed} (rerun with SERVEDIR_SEED={seed})");
-        seed
-    }
-
     /// Checks the promises of [`RangeDecision::Partial`] for a representation of `len`.
     fn check_partial(header: &str, len: u64, ranges: &[ByteRange]) {
         assert!(!ranges.is_empty(), "{header:?}");
@@ -480,7 +455,7 @@ mod tests {
             "", " ", "\t", ",", "=", "bytes=", "x", "+", "é", "0x", ";", "-", "--", "1 2",
         ];
         let lens = [0, 1, 2, 80, 81, 100, 1000, 4096, u64::MAX - 1, u64::MAX];
-        let mut rng = XorShift(seed() | 1);
+        let mut rng = XorShift::from_env();
         let (mut partial, mut unsatisfiable, mut full) = (0, 0, 0);
         for _ in 0..5_000 {
             let mut header = String::from(if rng.below(10) == 0 {
@@ -540,7 +515,7 @@ mod tests {
     /// (so coalescing only fills gaps between requested ranges, never extends beyond them).
     #[test]
     fn random_valid_sets_cover_exactly_what_was_asked() {
-        let mut rng = XorShift(seed().rotate_left(17) | 1);
+        let mut rng = XorShift(XorShift::from_env().0.rotate_left(17) | 1);
         for _ in 0..3_000 {
             let len = rng.below(600);
             let n = 1 + rng.below(MAX_RANGES as u64);

@@ -446,3 +446,14 @@ pub fn docroot() -> TempDir {
     fs::write(dir.0.join("64m.bin"), bytes(64 * 1024 * 1024)).expect("write");
     dir
 }
+
+/// Microseconds as a short human string: `812us`, `3.25ms`, `-` for no data.
+pub fn fmt_us(us: f64) -> String {
+    if us.is_nan() {
+        "-".into()
+    } else if us >= 1000.0 {
+        format!("{:.2}ms", us / 1000.0)
+    } else {
+        format!("{us:.0}us")
+    }
+}

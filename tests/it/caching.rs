@@ -5,17 +5,6 @@ use std::io::{BufReader, Write};
 use crate::both_modes;
 use crate::util::*;
 
-/// Sends one GET (or HEAD) with extra header lines on a new connection.
-fn req(server: &TestServer, method: &str, path: &str, headers: &[&str]) -> Raw {
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
-    for h in headers {
-        text.push_str(h);
-        text.push_str("\r\n");
-    }
-    text.push_str("\r\n");
-    exchange(server, text.as_bytes())
-}
-
 /// A site with a 1,000-byte patterned file.
 fn site_with_data(name: &str) -> (Site, Vec<u8>) {
     let site = Site::new(name);

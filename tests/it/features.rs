@@ -6,16 +6,6 @@ use std::fs;
 use crate::both_modes;
 use crate::util::*;
 
-fn req(server: &TestServer, method: &str, path: &str, headers: &[&str]) -> Raw {
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
-    for h in headers {
-        text.push_str(h);
-        text.push_str("\r\n");
-    }
-    text.push_str("\r\n");
-    exchange(server, text.as_bytes())
-}
-
 /// Names that break naive listings: HTML metacharacters, URL delimiters, escapes.
 const HOSTILE: &[&str] = &[
     "<b>x&y\".txt",

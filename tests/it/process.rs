@@ -137,3 +137,19 @@ fn killing_the_parent_leaves_no_child_serving_forever() {
         );
     }
 }
+
+/// A panic must unwind and end one connection's thread: `panic = "abort"` in any
+/// profile would turn it into the whole server's death in thread mode.
+#[test]
+fn no_profile_aborts_on_panic() {
+    let manifest = include_str!("../../Cargo.toml");
+    let settings: Vec<&str> = manifest
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| l.replace(' ', "").starts_with("panic="))
+        .collect();
+    assert!(
+        settings.iter().all(|l| l.contains("unwind")),
+        "Cargo.toml sets {settings:?}"
+    );
+}

@@ -507,3 +507,15 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Sends one request with extra header lines on a new connection; reads the response
+/// (without a body for HEAD).
+pub fn req(server: &TestServer, method: &str, path: &str, headers: &[&str]) -> Raw {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
+    for h in headers {
+        text.push_str(h);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    exchange(server, text.as_bytes())
+}
