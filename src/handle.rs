@@ -76,6 +76,21 @@ impl ServerHandle {
     ///
     /// # Errors
     /// None today: every step is best effort and bounded in time.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use servedir::{Config, Server};
+    ///
+    /// let config = Config { root: "html".into(), port: 0, ..Config::default() };
+    /// let handle = Server::bind(config.clone())?.spawn()?;
+    /// let port = handle.local_addr().port();
+    /// handle.shutdown_within(Duration::from_secs(1))?;
+    /// // The port is free again: a new server can take it.
+    /// let again = Server::bind(Config { port, ..config })?;
+    /// assert_eq!(again.local_addr().port(), port);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown_within(mut self, grace: Duration) -> io::Result<()> {
         self.stop(grace);
         Ok(())

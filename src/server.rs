@@ -58,10 +58,23 @@ impl Server {
     /// Binding the default loopback pair skips `::1` on a machine without IPv6.
     ///
     /// # Errors
-    /// The root is missing or not a directory; process mode without
-    /// `Config::process_exe`; an address cannot be bound. Each message names the path
-    /// or address and the OS error, e.g. `cannot bind 127.0.0.1:7890: Address already
-    /// in use (os error 98)`.
+    /// The root is missing or not a directory; an address cannot be bound (each message
+    /// names the path or address and the OS error, e.g. `cannot bind 127.0.0.1:7890:
+    /// Address already in use (os error 98)`); `InvalidInput` for a configuration that
+    /// cannot work: process mode without `Config::process_exe` or with an observer, an
+    /// invalid extra header or index name, no address to bind.
+    ///
+    /// # Examples
+    /// ```
+    /// use servedir::{Config, Server};
+    ///
+    /// let server = Server::bind(Config { root: "html".into(), port: 0, ..Config::default() })?;
+    /// assert_ne!(server.local_addr().port(), 0); // bound already: no race for the port
+    ///
+    /// let err = Server::bind(Config { root: "no/such/dir".into(), ..Config::default() }).unwrap_err();
+    /// assert!(err.to_string().contains("no/such/dir"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(config: Config) -> io::Result<Server> {
         let root = fs::canonicalize(&config.root).map_err(|e| {
             io::Error::new(
