@@ -141,6 +141,17 @@ impl Config {
                     .into(),
             );
         }
+        let l = &self.limits;
+        // The command line refuses these too: each would make every request fail.
+        if l.max_connections == 0 || l.max_headers == 0 || l.max_head_bytes < 256 {
+            return Err(format!(
+                "limits too small to serve anything: max_connections {}, max_headers {}, max_head_bytes {} (at least 1, 1 and 256)",
+                l.max_connections, l.max_headers, l.max_head_bytes
+            ));
+        }
+        if l.head_timeout.is_zero() || l.keep_alive_timeout.is_zero() || l.write_timeout.is_zero() {
+            return Err("timeouts must be greater than zero".into());
+        }
         let index = self.index.as_str();
         if index.is_empty() || index == "." || index == ".." || index.contains(['/', '\\', '\0']) {
             return Err(format!(

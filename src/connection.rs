@@ -190,6 +190,21 @@ impl Connection<'_> {
         if matches!(plan, BodyPlan::Refuse) {
             persist = false;
         }
+        // The body comes first: a response must not be decided, logged or sent for a
+        // request that never fully arrived. The part already buffered is dropped below.
+        let mut buffered_body = 0;
+        if let BodyPlan::Discard(n) = plan {
+            buffered_body = n.min((buf.len() - len) as u64) as usize;
+            match self.discard_from_socket(n - buffered_body as u64) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    // RFC 9110 §15.5.9: the request was not completed in time.
+                    self.answer_and_close(&buf[..len], Response::error(Status::RequestTimeout));
+                    return Ok(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let send_body = head.method != "HEAD";
         let resp = route::respond(&head, self.ctx);
         let now = now_secs();
@@ -205,10 +220,7 @@ impl Connection<'_> {
             (true, Version::Http10) => Persistence::KeepAlive10,
         };
         drop(head);
-        buf.drain(..len);
-        if let BodyPlan::Discard(n) = plan {
-            self.discard_body(buf, n)?;
-        }
+        buf.drain(..len + buffered_body);
         self.out.clear();
         write_head(&mut self.out, &resp, now, persistence, &self.ctx.headers);
         let result = send(&mut self.stream, &mut self.out, resp.body, send_body);
@@ -229,12 +241,14 @@ impl Connection<'_> {
         Ok(persist)
     }
 
-    /// Reads and throws away an `n`-byte request body, part of which may already be in
-    /// `buf`, so that the next request starts where it should.
-    fn discard_body(&self, buf: &mut Vec<u8>, n: u64) -> io::Result<()> {
-        let in_buf = (n.min(buf.len() as u64)) as usize;
-        buf.drain(..in_buf);
-        let mut left = n - in_buf as u64;
+    /// Reads and throws away the `n` bytes of a request body that are still in the socket,
+    /// so that the next request starts where it should.
+    ///
+    /// # Errors
+    /// `TimedOut` when the body does not arrive within the head timeout; `UnexpectedEof`
+    /// when the client closes first.
+    fn discard_from_socket(&self, n: u64) -> io::Result<()> {
+        let mut left = n;
         let deadline = Instant::now() + self.ctx.config.limits.head_timeout;
         let mut scratch = [0u8; 1024];
         while left > 0 {

@@ -42,7 +42,12 @@ impl Context {
             listing: config.listing,
         };
         let mut headers = config.headers.clone();
-        let mut add = |name: &str, value: &str| headers.push((name.to_owned(), value.to_owned()));
+        // A field the user configured wins over the one a flag would add.
+        let mut add = |name: &str, value: &str| {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+        };
         if config.cors {
             add("Access-Control-Allow-Origin", "*");
             // Scripts may read these, e.g. to resume a download or revalidate.

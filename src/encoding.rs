@@ -65,8 +65,27 @@ pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
     star.unwrap_or(false)
 }
 
+/// The q-value (in thousandths) a `#( token [; q=…] )` list such as `Accept` gives to
+/// exactly `name` (ASCII case-insensitive), 0 when it is not listed or the q is malformed.
+pub(crate) fn q_of(list: &str, name: &str) -> u16 {
+    list.split(',')
+        .filter_map(|element| {
+            let mut params = element.split(';');
+            let item = params.next().unwrap_or("").trim();
+            if !item.eq_ignore_ascii_case(name) {
+                return None;
+            }
+            params
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1000), |(_, v)| qvalue(v.trim()))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// A qvalue (RFC 9110 §12.4.2) in thousandths: `1`, `1.000`, `0`, `0.5`, `0.001`.
-fn qvalue(v: &str) -> Option<u16> {
+pub(crate) fn qvalue(v: &str) -> Option<u16> {
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
     if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -116,6 +135,18 @@ mod tests {
             assert_eq!(accepts(header, Brotli), *br, "br in {header:?}");
             assert_eq!(accepts(header, Gzip), *gzip, "gzip in {header:?}");
         }
+    }
+
+    #[test]
+    fn q_of_an_exact_item() {
+        assert_eq!(
+            q_of("text/html, application/json;q=0.5", "application/json"),
+            500
+        );
+        assert_eq!(q_of("application/json", "APPLICATION/JSON"), 1000);
+        assert_eq!(q_of("application/json;q=0", "application/json"), 0);
+        assert_eq!(q_of("*/*", "application/json"), 0);
+        assert_eq!(q_of("application/json;q=x", "application/json"), 0);
     }
 
     #[test]

@@ -53,19 +53,12 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<E
             continue;
         };
         let meta = if file_type.is_symlink() {
-            let path = dirent.path();
-            if policy.follow_symlinks {
-                fs::metadata(&path)
-            } else {
-                // The same test `resolve.rs` applies, so the listing never links to a 404.
-                // Dangling links and loops fail to canonicalize and are left out too.
-                fs::canonicalize(&path).and_then(|real| {
-                    if real.starts_with(root) {
-                        fs::metadata(&real)
-                    } else {
-                        Err(io::ErrorKind::NotFound.into())
-                    }
-                })
+            // The very rules `resolve.rs` serves by, so the listing never links to a 404:
+            // links out of the root or to dot-files, dangling links and loops are left out.
+            match crate::resolve::lookup(&dirent.path(), root, policy) {
+                Ok(Some(meta)) => Ok(meta),
+                Ok(None) => continue,
+                Err(e) => Err(e),
             }
         } else {
             // Not a symlink, so this lstat is the stat; `dir` itself is below the root.

@@ -22,7 +22,15 @@ static TYPES: &[(&str, &str)] = &[
     // RFC 9239 §6: text/javascript is the one type for both classic scripts and modules.
     ("js", "text/javascript; charset=utf-8"),
     ("mjs", "text/javascript; charset=utf-8"),
+    ("cjs", "text/javascript; charset=utf-8"),
     ("json", "application/json"),
+    ("jsonld", "application/ld+json"),
+    ("geojson", "application/geo+json"),
+    // Browsers refuse a <track> whose captions are not text/vtt.
+    ("vtt", "text/vtt; charset=utf-8"),
+    ("m3u8", "application/vnd.apple.mpegurl"),
+    ("glb", "model/gltf-binary"),
+    ("gltf", "model/gltf+json"),
     // Source maps are JSON (ECMA-426).
     ("map", "application/json"),
     ("webmanifest", "application/manifest+json"),
@@ -113,19 +121,20 @@ pub fn content_type(path: &Path) -> &'static str {
         .map_or(OCTET_STREAM, |&(_, ty)| ty)
 }
 
-/// Whether a type is worth compressing, so worth looking for a precompressed sidecar:
-/// text, scripts, JSON, XML (SVG included), wasm, uncompressed fonts and bitmaps.
-/// Images, audio, video and archives are compressed already; skipping them saves two
-/// failed lookups per request.
+/// Whether a type may have a precompressed sidecar worth looking for: anything but
+/// formats that are compressed already (most images, audio, video, archives, woff
+/// fonts). Skipping those saves two failed lookups per request; unknown types
+/// (`application/octet-stream`, e.g. a game's `.data`) are looked up.
 pub fn compressible(content_type: &str) -> bool {
-    content_type.starts_with("text/")
-        || content_type.contains("json")
-        || content_type.contains("xml")
-        || content_type.contains("javascript")
+    let compressed_images = content_type.starts_with("image/")
+        && !matches!(content_type, "image/svg+xml" | "image/x-icon" | "image/bmp");
+    !(compressed_images
+        || content_type.starts_with("audio/")
+        || content_type.starts_with("video/")
         || matches!(
             content_type,
-            "application/wasm" | "font/ttf" | "font/otf" | "image/x-icon" | "image/bmp"
-        )
+            "application/gzip" | "application/zip" | "font/woff" | "font/woff2" | "application/pdf"
+        ))
 }
 
 #[cfg(test)]
@@ -140,12 +149,16 @@ mod tests {
         ] {
             assert!(compressible(content_type(Path::new(name))), "{name}");
         }
+        for name in ["a.bin", "a.data", "a.yaml", "a.tar"] {
+            assert!(compressible(content_type(Path::new(name))), "{name}");
+        }
         for name in [
-            "a.png", "a.jpg", "a.gz", "a.zip", "a.mp4", "a.woff2", "a.bin",
+            "a.png", "a.jpg", "a.gz", "a.zip", "a.mp4", "a.woff2", "a.mp3",
         ] {
             assert!(!compressible(content_type(Path::new(name))), "{name}");
         }
     }
+
     use std::collections::HashSet;
 
     const HTML: &str = "text/html; charset=utf-8";

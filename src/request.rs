@@ -177,6 +177,17 @@ pub fn parse_head(
     if head.version == Version::Http10 && head.count("host") > 1 {
         return Err(HeadError::Malformed("more than one Host"));
     }
+    // RFC 9112 §3.2: a Host that is not a valid uri-host [":" port] gets 400.
+    if let Some(host) = head
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("host"))
+    {
+        let invalid = |b: &u8| !b.is_ascii_graphic() || b"\"<>\\^`{|}/?#@".contains(b);
+        if host.value.iter().any(invalid) {
+            return Err(HeadError::Malformed("invalid Host"));
+        }
+    }
     Ok(Parsed::Complete { head, len: end })
 }
 
@@ -393,6 +404,15 @@ mod tests {
         ));
         complete(b"GET / HTTP/1.0\r\n\r\n");
         complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+        complete(b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
+        complete(b"GET / HTTP/1.1\r\nHost: xn--caf-dma.example:80\r\n\r\n");
+        for bad in ["a b", "a/b", "user@h", "h?x", "\"h\""] {
+            let req = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+            assert!(
+                matches!(error(req.as_bytes()), HeadError::Malformed(_)),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -133,26 +133,22 @@ pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Si
     None
 }
 
-/// Metadata of `path` (following symlinks), or `None` when it does not exist or, unless
-/// symlinks may be followed, when its real path leaves the root.
-fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
-    let result = if policy.follow_symlinks {
-        fs::metadata(path)
-    } else {
-        inside_root(path, root)
-    };
-    match result {
+/// Metadata of `path` (following symlinks), or `None` when it does not exist, when a
+/// symlink leads out of the root (unless symlinks may be followed), or when a symlink
+/// leads to a dot-file or dot-directory inside the root (unless hidden files may be
+/// served): a link must not open what its target's own name would not.
+pub(crate) fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
+    match walk(path, root, policy) {
         Ok(meta) => Ok(Some(meta)),
         Err(e) if is_missing(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Metadata of `path`, which must lie below the canonical `root` once symlinks are
-/// resolved (else `NotFound`). The common case, no symlink on the way, costs one lstat
-/// per component below the root and no `realpath`; any symlink falls back to
-/// canonicalizing the whole path and checking where it really is.
-fn inside_root(path: &Path, root: &Path) -> io::Result<Metadata> {
+/// The common case, no symlink on the way, costs one lstat per component below the root
+/// and no `realpath`; any symlink falls back to canonicalizing the whole path and
+/// checking where it really leads.
+fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
     let Ok(rel) = path.strip_prefix(root) else {
         return Err(io::ErrorKind::NotFound.into());
     };
@@ -163,7 +159,16 @@ fn inside_root(path: &Path, root: &Path) -> io::Result<Metadata> {
         let meta = fs::symlink_metadata(&prefix)?;
         if meta.is_symlink() {
             let real = fs::canonicalize(path)?;
-            return if real.starts_with(root) {
+            let allowed = match real.strip_prefix(root) {
+                Ok(inside) => {
+                    policy.hidden
+                        || !inside
+                            .iter()
+                            .any(|c| c.as_encoded_bytes().starts_with(b"."))
+                }
+                Err(_) => policy.follow_symlinks,
+            };
+            return if allowed {
                 fs::metadata(&real)
             } else {
                 Err(io::ErrorKind::NotFound.into())
@@ -216,6 +221,8 @@ mod tests {
             std::os::unix::fs::symlink(&base, root.join("out-dir")).unwrap();
             std::os::unix::fs::symlink("a.txt", root.join("in-link")).unwrap();
             std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
+            std::os::unix::fs::symlink(".env", root.join("env-link.txt")).unwrap();
+            std::os::unix::fs::symlink(".git", root.join("git-link")).unwrap();
         }
         let root = fs::canonicalize(root).unwrap();
         (TempRoot(base), root)
@@ -272,6 +279,8 @@ mod tests {
             ("/out-dir", "404"),
             ("/in-link", "file in-link"),
             ("/loop", "404"),
+            ("/env-link.txt", "404"),
+            ("/git-link/config", "404"),
             ("//dir", "redirect /dir/"),
             ("/%2e/dir", "redirect /dir/"),
         ];
@@ -312,6 +321,7 @@ mod tests {
             run(&root, "/out-dir/secret.txt", open),
             "file out-dir/secret.txt"
         );
+        assert_eq!(run(&root, "/env-link.txt", open), "file env-link.txt");
         let hidden_only = Policy {
             hidden: true,
             follow_symlinks: false,

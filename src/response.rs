@@ -239,30 +239,41 @@ pub fn write_head(
     persistence: Persistence,
     extra: &[(String, String)],
 ) {
+    // A configured field replaces servedir's own field of that name, rather than
+    // doubling it (two Access-Control-Allow-Origin fields make browsers refuse both).
+    let ours = |name: &str| !extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     // Writing into a Vec cannot fail.
     let _ = write!(
         out,
-        "HTTP/1.1 {} {}\r\nDate: ",
+        "HTTP/1.1 {} {}\r\n",
         resp.status.code(),
         resp.status.reason()
     );
-    push_date(out, now_secs);
-    out.extend_from_slice(b"\r\nServer: ");
-    out.extend_from_slice(SERVER.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if let Some(ct) = &resp.content_type {
+    if ours("Date") {
+        out.extend_from_slice(b"Date: ");
+        push_date(out, now_secs);
+        out.extend_from_slice(b"\r\n");
+    }
+    if ours("Server") {
+        out.extend_from_slice(b"Server: ");
+        out.extend_from_slice(SERVER.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(ct) = resp.content_type.as_ref().filter(|_| ours("Content-Type")) {
         let _ = write!(out, "Content-Type: {ct}\r\n");
     }
     if !matches!(resp.body, Body::None) {
         let _ = write!(out, "Content-Length: {}\r\n", resp.body.content_length());
     }
-    for (name, value) in &resp.headers {
+    for (name, value) in resp.headers.iter().filter(|(n, _)| ours(n)) {
         let _ = write!(out, "{name}: {value}\r\n");
     }
     for (name, value) in extra {
         let _ = write!(out, "{name}: {value}\r\n");
     }
-    out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
+    if ours("X-Content-Type-Options") {
+        out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
+    }
     match persistence {
         Persistence::KeepAlive => {}
         Persistence::KeepAlive10 => out.extend_from_slice(b"Connection: keep-alive\r\n"),
@@ -414,6 +425,26 @@ mod tests {
             )
         );
         assert!(matches!(resp.body, Body::Text(ref b) if b == body));
+    }
+
+    #[test]
+    fn configured_fields_replace_ours() {
+        let resp = Response::error(Status::Ok).with("Cache-Control", "no-cache");
+        let extra = [
+            ("cache-control".to_owned(), "max-age=60".to_owned()),
+            ("Server".to_owned(), "x".to_owned()),
+        ];
+        let mut out = Vec::new();
+        write_head(&mut out, &resp, 0, Persistence::KeepAlive, &extra);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.to_ascii_lowercase().matches("cache-control").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("cache-control: max-age=60\r\n"), "{text}");
+        assert_eq!(text.matches("Server").count(), 1, "{text}");
+        assert!(text.contains("Content-Length: "), "{text}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the custom 404 page). It reads no socket and writes nothing.
 
 use crate::context::{Context, PANIC_PATH};
+use crate::encoding::q_of;
 use crate::listing;
 use crate::representation;
 use crate::request::{is_token, Head};
@@ -97,9 +98,10 @@ fn preflight(head: &Head<'_>) -> Response {
 
 /// A directory listing: JSON when the client asks for it, else HTML.
 fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Response {
-    let wants_json = head
-        .header("accept")
-        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
+    // JSON only when asked for by name and preferred to HTML: a browser's */* or an
+    // equal preference gets the page.
+    let accept = head.header("accept").unwrap_or("");
+    let wants_json = q_of(accept, "application/json") > q_of(accept, "text/html");
     let (content_type, body) = if wants_json {
         ("application/json", listing::json(entries))
     } else {
@@ -126,9 +128,10 @@ fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Respons
 
 /// A miss: the SPA's index for a page navigation, else 404 with ROOT/404.html if any.
 fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
-    let page = |segments: Vec<String>| {
+    // A file at the top of the root, by the usual rules (hidden, symlinks).
+    let page = |name: &str| {
         let t = Target {
-            segments,
+            segments: vec![name.to_owned()],
             trailing_slash: false,
             query: None,
         };
@@ -137,24 +140,28 @@ fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
             _ => None,
         }
     };
-    if ctx.config.spa && looks_like_navigation(head, target) {
-        if let Some((file, meta, path)) = page(vec![ctx.lookup.index.clone()]) {
-            return representation::respond(head, ctx, file, &meta, &path);
-        }
-    }
-    match page(vec![NOT_FOUND_PAGE.to_owned()]) {
-        Some((file, meta, _)) => Response {
-            status: Status::NotFound,
-            content_type: Some("text/html; charset=utf-8".into()),
-            headers: vec![("Cache-Control", "no-cache".to_owned())],
-            body: Body::File {
-                file,
-                start: 0,
-                len: meta.len(),
+    let spa_page = ctx.config.spa && looks_like_navigation(head, target);
+    let mut resp = match spa_page.then(|| page(&ctx.lookup.index)).flatten() {
+        Some((file, meta, path)) => representation::respond(head, ctx, file, &meta, &path),
+        None => match page(NOT_FOUND_PAGE) {
+            Some((file, meta, _)) => Response {
+                status: Status::NotFound,
+                content_type: Some("text/html; charset=utf-8".into()),
+                headers: vec![("Cache-Control", "no-cache".to_owned())],
+                body: Body::File {
+                    file,
+                    start: 0,
+                    len: meta.len(),
+                },
             },
+            None => Response::error(Status::NotFound),
         },
-        None => Response::error(Status::NotFound),
+    };
+    if ctx.config.spa {
+        // Whether a dotted path gets the app or a 404 depends on Accept.
+        resp.headers.push(("Vary", "Accept".to_owned()));
     }
+    resp
 }
 
 /// A browser navigating, not a missing asset: no file extension in the last segment, or

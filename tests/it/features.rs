@@ -23,6 +23,8 @@ fn listing_site(name: &str) -> Site {
         fs::write(dir.join(name), "x".repeat(i + 1)).unwrap();
     }
     fs::write(dir.join(".secret"), "hidden").unwrap();
+    // A link must not open what its target's own name would not.
+    std::os::unix::fs::symlink(".secret", dir.join("link-to-secret.txt")).unwrap();
     site
 }
 
@@ -47,6 +49,8 @@ both_modes! {
         assert!(page.contains("href=\"./a%20b%23c%3F.txt\""), "{page}");
         assert!(page.contains("href=\"./%2541.txt\""), "{page}");
         assert!(!page.contains(".secret"), "{page}");
+        assert!(!page.contains("link-to-secret"), "{page}");
+        assert_eq!(req(&server, "GET", "/files/link-to-secret.txt", &[]).status, 404);
         assert!(!page.contains(site.base.path().to_str().unwrap()), "no filesystem path: {page}");
         assert!(!page.contains("<script"), "{page}");
         // Directories first.
@@ -79,6 +83,12 @@ both_modes! {
         assert!(json.contains("\"name\":\"\\u003cb\\u003ex\\u0026y\\\".txt\",\"type\":\"file\",\"size\":1,"), "{json}");
         assert!(!json.contains(".secret"), "{json}");
         assert_eq!(json.matches("\"name\":").count(), HOSTILE.len() + 1);
+        for accept in ["application/json;q=0", "text/html, application/json", "*/*", "text/html;q=0.9, application/json;q=0.5"] {
+            let resp = req(&server, "GET", "/files/", &[&format!("Accept: {accept}")]);
+            assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"), "{accept}");
+        }
+        let resp = req(&server, "GET", "/files/", &["Accept: text/html;q=0.5, application/json"]);
+        assert_eq!(resp.header("content-type"), Some("application/json"));
     }
 
     fn spa_fallback_serves_navigations_but_not_assets(mode) {

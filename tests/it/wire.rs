@@ -291,6 +291,13 @@ both_modes! {
         assert_eq!(resp.status, 408);
         assert!(start.elapsed() < Duration::from_secs(5));
 
+        // A body announced but never sent: 408 too, not a silent close.
+        let mut s = server.connect();
+        s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\nabc").unwrap();
+        let mut reader = BufReader::new(s);
+        assert_eq!(read_response(&mut reader, false).status, 408);
+        assert!(is_closed(&mut reader));
+
         // After a response, an idle keep-alive connection is closed without a word.
         let mut s = server.connect();
         s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
