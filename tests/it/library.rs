@@ -394,6 +394,26 @@ fn invalid_options_are_refused_at_bind() {
         ),
         (
             Config {
+                limits: servedir::Limits {
+                    max_connections: 0,
+                    ..Default::default()
+                },
+                ..config(site.root())
+            },
+            "limits too small",
+        ),
+        (
+            Config {
+                limits: servedir::Limits {
+                    head_timeout: Duration::ZERO,
+                    ..Default::default()
+                },
+                ..config(site.root())
+            },
+            "timeouts",
+        ),
+        (
+            Config {
                 mode: Mode::Process,
                 process_exe: Some(binary().into()),
                 observer: Some(Observer::new(|_| {})),
