@@ -45,11 +45,11 @@
 //! - Nothing outside the root is read: `..` is resolved on the decoded path before any
 //!   filesystem access and a path that climbs above the root is refused
 //!   (`target::tests::hostile_targets`, `target::tests::random_hostile_targets_never_escape`,
-//!   integration test `traversal::*`); symlinks leading out of the root are 404 unless
+//!   integration test `wire::traversal_never_reaches_a_file_beside_the_root`); symlinks leading out of the root are 404 unless
 //!   allowed (`resolve::tests::table`).
 //! - Dot-files are 404 unless `hidden` (`resolve::tests::table`).
 //! - Request heads are bounded in size, header count and time (`request::tests::limits`,
-//!   integration tests `limits::*`); writes time out.
+//!   integration tests `wire::large_heads_within_and_beyond_the_limit`); writes time out.
 //! - A redirect `Location` is rebuilt from clean segments, so it never starts with `//`
 //!   (`target::tests::encoded_path_never_starts_with_two_slashes`).
 //! - Error bodies never contain internal details; log lines escape control characters
