@@ -45,6 +45,7 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
         out: Vec::new(),
         log_line: Vec::new(),
         read_timeout: Cell::new(None),
+        log_bytes: 0..0,
     };
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let mut first = true;
@@ -94,6 +95,27 @@ struct Connection<'a> {
     log_line: Vec<u8>,
     /// The socket's read timeout as last set, to skip a setsockopt per request.
     read_timeout: Cell<Option<Duration>>,
+    /// Where the bytes field is in `log_line`.
+    log_bytes: std::ops::Range<usize>,
+}
+
+/// A writer that counts what the socket accepted, so a response cut short is logged
+/// with the bytes really sent.
+struct Counted<'a> {
+    stream: &'a TcpStream,
+    written: u64,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = (&mut &*self.stream).write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A read timeout within this much of the one wanted is left as it is: a deadline may
@@ -223,7 +245,16 @@ impl Connection<'_> {
         buf.drain(..len + buffered_body);
         self.out.clear();
         write_head(&mut self.out, &resp, now, persistence, &self.ctx.headers);
-        let result = send(&mut self.stream, &mut self.out, resp.body, send_body);
+        let head_len = self.out.len() as u64;
+        let mut counted = Counted {
+            stream: self.stream,
+            written: 0,
+        };
+        let result = send(&mut counted, &mut self.out, resp.body, send_body);
+        if result.is_err() {
+            let sent = counted.written.saturating_sub(head_len);
+            log::set_bytes(&mut self.log_line, self.log_bytes.clone(), sent);
+        }
         if self.out.capacity() > IDLE_CAPACITY {
             self.out = Vec::new();
         }
@@ -327,7 +358,7 @@ impl Connection<'_> {
                 .map(|f| f.value)
         };
         self.log_line.clear();
-        log::format(
+        self.log_bytes = log::format(
             &mut self.log_line,
             &log::Entry {
                 peer: self.peer.ip(),

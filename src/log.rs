@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::ops::Range;
 
 use crate::date::ClfDate;
 
@@ -36,15 +37,30 @@ pub struct Entry<'a> {
 /// ```text
 /// 127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 1024 "-" "curl/8.0"
 /// ```
-pub fn format(out: &mut Vec<u8>, entry: &Entry<'_>) {
+///
+/// Returns where the bytes field is in `out`, for [`set_bytes`].
+pub fn format(out: &mut Vec<u8>, entry: &Entry<'_>) -> Range<usize> {
     let _ = write!(out, "{} - - [{}] \"", entry.peer, ClfDate(entry.time));
     let line = &entry.request_line[..entry.request_line.len().min(MAX_REQUEST_LINE)];
     escape_into(out, line);
-    let _ = write!(out, "\" {} {} ", entry.status, entry.bytes);
+    let _ = write!(out, "\" {} ", entry.status);
+    let start = out.len();
+    let _ = write!(out, "{}", entry.bytes);
+    let bytes = start..out.len();
+    out.push(b' ');
     quoted(out, entry.referer);
     out.push(b' ');
     quoted(out, entry.user_agent);
     out.push(b'\n');
+    bytes
+}
+
+/// Replaces the bytes field of a formatted line (at `at`, as `format` returned): a
+/// response cut short logs what was really sent.
+pub fn set_bytes(line: &mut Vec<u8>, at: Range<usize>, bytes: u64) {
+    if at.end <= line.len() {
+        line.splice(at, bytes.to_string().into_bytes());
+    }
 }
 
 fn quoted(out: &mut Vec<u8>, value: Option<&[u8]>) {
@@ -136,6 +152,27 @@ mod tests {
             text.contains("\"a\\x0ab\\\\\" \"\\xff\\x07\\x0d\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_bytes_field_can_be_corrected() {
+        let mut out = Vec::new();
+        let at = format(
+            &mut out,
+            &Entry {
+                peer: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                time: 0,
+                request_line: b"GET / HTTP/1.1",
+                status: 200,
+                bytes: 50_000_000,
+                referer: None,
+                user_agent: None,
+            },
+        );
+        set_bytes(&mut out, at, 3_145_728);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .ends_with("\"GET / HTTP/1.1\" 200 3145728 \"-\" \"-\"\n"));
     }
 
     #[test]

@@ -236,3 +236,25 @@ both_modes! {
         drop(clients);
     }
 }
+
+both_modes! {
+    fn a_download_cut_short_is_logged_with_the_bytes_really_sent(mode) {
+        let site = Site::new("cut-log");
+        site.add_big("big.bin", 64 * 1024 * 1024);
+        let server = TestServer::start(mode, &site.root(), &["--write-timeout", "0.5"]);
+        let mut s = server.connect();
+        s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let mut first = vec![0u8; 1024 * 1024];
+        s.read_exact(&mut first).unwrap();
+        // Stop reading: the server's write stalls, times out, and it gives up.
+        let log = server.wait_log_lines(1);
+        let bytes: u64 = log
+            .split("\" 200 ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{log}"));
+        assert!(bytes > 0 && bytes < 64 * 1024 * 1024, "logged {bytes} bytes: {log}");
+        drop(s);
+    }
+}
