@@ -46,7 +46,7 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<E
         let Ok(name) = dirent.file_name().into_string() else {
             continue;
         };
-        if !policy.hidden && name.starts_with('.') {
+        if !policy.hidden && crate::resolve::is_hidden(&name) {
             continue;
         }
         let Ok(file_type) = dirent.file_type() else {

@@ -180,7 +180,9 @@ fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Pa
         if !accepts(accept, coding) {
             continue;
         }
-        if let Some((file, meta)) = found.open() {
+        // A sidecar older than its file is stale: the plain file is the truth.
+        if let Some((file, sidecar_meta)) = found.open().filter(|(_, m)| !older(m, meta)) {
+            let meta = sidecar_meta;
             return Chosen {
                 len: meta.len(),
                 validators: Validators::new(meta.len(), meta.modified().ok(), coding.token()),
@@ -191,6 +193,11 @@ fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Pa
         }
     }
     identity(file, varies)
+}
+
+/// Whether `a` was modified before `b` (unknown times are not "older").
+fn older(a: &Metadata, b: &Metadata) -> bool {
+    matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if x < y)
 }
 
 /// `bytes first-last/len` (RFC 9110 §14.4).

@@ -142,6 +142,13 @@ pub fn parse_head(
         // hostile client cannot make us wait for a head that is already invalid.
         if let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
             parse_request_line(trim_cr(&buf[start..start + nl]))?;
+        } else if buf[start..]
+            .iter()
+            .take_while(|&&b| b != b' ')
+            .any(|&b| !is_tchar(b))
+        {
+            // Not even a method: TLS on the plain port (0x16 ...) or binary noise.
+            return Err(HeadError::Malformed("bad method token"));
         }
         return Ok(Parsed::Partial);
     };
@@ -442,6 +449,21 @@ mod tests {
                 String::from_utf8_lossy(req)
             );
         }
+    }
+
+    #[test]
+    fn binary_noise_is_rejected_at_once() {
+        // A TLS ClientHello starts with 0x16 0x03: no need to wait for a line end.
+        assert!(matches!(
+            parse(b"\x16\x03\x01\x02\x00\x01"),
+            Err(HeadError::Malformed(_))
+        ));
+        assert_eq!(parse(b"GE"), Ok(Parsed::Partial));
+        assert_eq!(
+            parse(b"GET /\x00"),
+            Ok(Parsed::Partial),
+            "the target is checked with the line"
+        );
     }
 
     #[test]

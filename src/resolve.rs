@@ -59,7 +59,7 @@ pub struct Policy {
 /// `Status::from_io_error` (permission denied → 403, others → 500).
 pub fn resolve(root: &Path, target: &Target, lookup_with: &Lookup) -> io::Result<Resolved> {
     let policy = lookup_with.policy;
-    if !policy.hidden && target.segments.iter().any(|s| s.starts_with('.')) {
+    if !policy.hidden && target.segments.iter().any(|s| is_hidden(s)) {
         return Ok(Resolved::NotFound);
     }
     let mut path = root.to_path_buf();
@@ -182,6 +182,12 @@ fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
     }
 }
 
+/// A dot-name that `--hidden` guards. `.well-known` (RFC 8615) is public by design:
+/// ACME challenges, security.txt, app links.
+pub(crate) fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') && name != ".well-known"
+}
+
 /// Errors that mean "there is nothing here to serve": 404, not 500.
 fn is_missing(e: &io::Error) -> bool {
     const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
@@ -214,6 +220,8 @@ mod tests {
         fs::write(root.join("dir/index.html"), "index").unwrap();
         fs::write(root.join(".env"), "secret").unwrap();
         fs::write(root.join(".git/config"), "secret").unwrap();
+        fs::create_dir_all(root.join(".well-known")).unwrap();
+        fs::write(root.join(".well-known/security.txt"), "Contact: x").unwrap();
         fs::write(base.join("secret.txt"), "secret").unwrap();
         #[cfg(unix)]
         {
@@ -273,6 +281,7 @@ mod tests {
             ("/", "404"),
             ("/.env", "404"),
             ("/.git/config", "404"),
+            ("/.well-known/security.txt", "file .well-known/security.txt"),
             ("/dir/../.env", "404"),
             ("/out-link", "404"),
             ("/out-dir/secret.txt", "404"),

@@ -103,7 +103,9 @@ impl Target {
                 }
             }
         }
-        if decoded.ends_with('/') {
+        // Only a real `/` ends a directory URL: `/sub%2f` is redirected to `/sub/`, or
+        // relative links on sub/index.html would resolve against the parent.
+        if path.ends_with('/') {
             trailing_slash = true;
         }
         Ok(Target {
@@ -255,6 +257,8 @@ mod tests {
             ("/%41%62", &["Ab"], false),
             ("/caf%C3%A9", &["café"], false),
             ("/a%2fb", &["a", "b"], false),
+            ("/sub%2f", &["sub"], false),
+            ("/sub%2F/", &["sub"], true),
             ("/x?q=1", &["x"], false),
             ("/x#frag", &["x"], false),
             ("/%252e%252e/", &["%2e%2e"], true),

@@ -241,6 +241,14 @@ both_modes! {
         let etag = zipped.header("etag").unwrap();
         assert_eq!(req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip", &format!("If-None-Match: {etag}")]).status, 304);
 
+        // A sidecar older than its file is stale and not served.
+        let gz_path = site.root().join("page.txt.gz");
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&gz_path).unwrap().set_modified(an_hour_ago).unwrap();
+        let stale = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip"]);
+        assert_eq!((stale.body.as_slice(), stale.header("content-encoding")), (text.as_slice(), None));
+        std::fs::File::options().write(true).open(&gz_path).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
+
         // Brotli is preferred when both exist and both are accepted.
         std::fs::write(site.root().join("page.txt.br"), b"pretend brotli").unwrap();
         let br = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);

@@ -68,6 +68,10 @@ both_modes! {
             assert!(!body.contains(site.base.path().to_str().unwrap()), "{body}");
         }
         assert_eq!(server.get("/link-in.txt").text().unwrap(), "hello\n");
+        // RFC 8615: /.well-known/ is public by design, unlike other dot-paths.
+        std::fs::create_dir_all(site.root().join(".well-known")).unwrap();
+        std::fs::write(site.root().join(".well-known/security.txt"), "Contact: x\n").unwrap();
+        assert_eq!(server.get("/.well-known/security.txt").text().unwrap(), "Contact: x\n");
     }
 
     fn hidden_and_symlink_flags_open_them_up(mode) {

@@ -46,6 +46,10 @@ both_modes! {
         let site = Site::new("openredirect");
         let server = TestServer::start(mode, &site.root(), &[]);
         // CVE-2021-28861: `//evil.com` must not redirect to `//evil.com/`.
+        // An encoded slash does not end a directory URL: /dir%2f is redirected too, or
+        // relative links on its index would resolve against the parent.
+        let resp = get(&server, "/dir%2f");
+        assert_eq!((resp.status, resp.header("location")), (301, Some("/dir/")));
         for target in ["//evil.com", "///evil.com", "/%2fevil.com", "/./evil.com", "/dir/..//evil.com"] {
             let resp = get(&server, target);
             assert_eq!(resp.status, 301, "{target}");
