@@ -361,7 +361,8 @@ impl Connection<'_> {
         self.log_bytes = log::format(
             &mut self.log_line,
             &log::Entry {
-                peer: self.peer.ip(),
+                // An IPv4 client of a `::` listener is logged as 127.0.0.1, not ::ffff:127.0.0.1.
+                peer: self.peer.ip().to_canonical(),
                 time: now,
                 request_line: line,
                 status,
