@@ -32,8 +32,11 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// Never panics on client input and never returns an error: a client that leaves, times
 /// out or misbehaves simply ends its own connection.
 pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
-    let peer = stream
-        .peer_addr()
+    // Only the log and the observer need the peer: a quiet server skips the syscall.
+    let recorded = ctx.config.access_log || ctx.config.observer.is_some();
+    let peer = recorded
+        .then(|| stream.peer_addr().ok())
+        .flatten()
         .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
     // Small responses go out in one write, but a head must never wait for an ACK.
     let _ = stream.set_nodelay(true);
