@@ -62,10 +62,9 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
             }
         };
         first = false;
-        match conn.serve_one(&mut buf, len) {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(_) => return,
+        // An error here is the client leaving or a send failing: the connection is over.
+        if !matches!(conn.serve_one(&mut buf, len), Ok(true)) {
+            return;
         }
         if buf.capacity() > IDLE_CAPACITY && buf.len() <= IDLE_CAPACITY {
             buf.shrink_to(IDLE_CAPACITY);
@@ -199,14 +198,10 @@ impl Connection<'_> {
             // wait_for_head saw this very head complete; nothing else can happen.
             return Ok(false);
         };
-        let plan = match body_plan(&head, limits.max_discard_body) {
-            Ok(plan) => plan,
-            Err(why) => {
-                let _ = why;
-                let resp = Response::error(Status::BadRequest);
-                self.answer_and_close(buf, resp);
-                return Ok(false);
-            }
+        let Ok(plan) = body_plan(&head, limits.max_discard_body) else {
+            // Ambiguous framing: nobody knows where the next request starts.
+            self.answer_and_close(buf, Response::error(Status::BadRequest));
+            return Ok(false);
         };
         let mut persist = match head.version {
             Version::Http11 => !head.connection_has("close"),
