@@ -174,8 +174,17 @@ both_modes! {
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
         // root reads everything: run the server as `nobody` so permissions apply.
         let server = if running_as_root() {
+            // `nobody` may not be able to reach the build directory (a checkout under a
+            // private folder): run a copy placed beside the site, which it can.
+            // Whatever the umask, `nobody` must be able to reach the site itself.
+            for (path, mode) in [(site.base.path().to_path_buf(), 0o755), (site.root(), 0o755), (site.root().join("hello.txt"), 0o644)] {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+            }
+            let exe = site.base.path().join("servedir");
+            std::fs::copy(binary(), &exe).unwrap();
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
             let mut cmd = std::process::Command::new("setpriv");
-            cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", binary()]);
+            cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]).arg(&exe);
             TestServer::start_with(cmd, mode, &site.root(), &[])
         } else {
             TestServer::start(mode, &site.root(), &[])
