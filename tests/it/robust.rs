@@ -26,7 +26,9 @@ fn slow_clients(server: &TestServer, n: usize) -> Vec<TcpStream> {
 both_modes! {
     fn slow_clients_are_cut_off_and_a_normal_client_still_gets_through(mode) {
         let site = Site::new("slowloris");
-        let n = if mode == Mode::Thread { 1000 } else { 300 };
+        // Within a default `ulimit -n` of 1024 for this test process, other tests included;
+        // the stress bench holds 5,000.
+        let n = if mode == Mode::Thread { 400 } else { 200 };
         let server = TestServer::start(mode, &site.root(), &["--quiet", "--timeout", "2"]);
         let start = Instant::now();
         let mut slow = slow_clients(&server, n);
