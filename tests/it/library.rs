@@ -428,3 +428,26 @@ fn invalid_options_are_refused_at_bind() {
         assert!(err.to_string().contains(needle), "{err}");
     }
 }
+
+#[test]
+fn dropping_the_handle_shuts_the_server_down() {
+    let site = Site::new("lib-drop");
+    let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    let addr = handle.local_addr();
+    let mut s = connect(addr);
+    s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(s);
+    assert_eq!(read_response(&mut reader, false).status, 200);
+    drop(handle);
+    assert!(is_closed(&mut reader), "the idle connection was ended");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "nothing listens any more"
+    );
+    Server::bind(Config {
+        port: addr.port(),
+        ..config(site.root())
+    })
+    .expect("the port is free");
+}
