@@ -37,7 +37,7 @@ pub fn respond(
     path: &Path,
 ) -> Response {
     let content_type = mime::content_type(path);
-    let chosen = choose(head, ctx, file, meta, path);
+    let chosen = choose(head, ctx, file, meta, path, content_type);
     let mut headers: Vec<(&'static str, String)> = Vec::with_capacity(6);
     headers.push(("ETag", chosen.validators.etag.clone()));
     if let Some(secs) = chosen.validators.last_modified {
@@ -158,7 +158,14 @@ fn joined<'a>(head: &Head<'a>, name: &str) -> Option<Cow<'a, str>> {
 }
 
 /// The sidecar the client accepts, best first, or the file itself.
-fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Path) -> Chosen {
+fn choose(
+    head: &Head<'_>,
+    ctx: &Context,
+    file: File,
+    meta: &Metadata,
+    path: &Path,
+    content_type: &str,
+) -> Chosen {
     let identity = |file: File, varies: bool| Chosen {
         len: meta.len(),
         validators: Validators::new(meta.len(), meta.modified().ok(), ""),
@@ -166,7 +173,7 @@ fn choose(head: &Head<'_>, ctx: &Context, file: File, meta: &Metadata, path: &Pa
         coding: None,
         varies,
     };
-    if !ctx.config.precompressed || !mime::compressible(mime::content_type(path)) {
+    if !ctx.config.precompressed || !mime::compressible(content_type) {
         return identity(file, false);
     }
     let policy = ctx.lookup.policy;

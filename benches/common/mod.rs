@@ -137,32 +137,33 @@ pub fn start_nginx(root: &Path) -> Option<Running> {
         root = root.display()
     );
     fs::write(dir.0.join("nginx.conf"), conf).ok()?;
-    let child = Command::new(nginx)
+    let mut command = Command::new(nginx);
+    command
         .args(["-e", &format!("{}/error.log", dir.0.display()), "-c"])
-        .arg(dir.0.join("nginx.conf"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let running = Running {
-        name: "nginx".into(),
-        addr,
-        child,
-        _dir: Some(dir),
-    };
-    wait_until_up(addr).then_some(running)
+        .arg(dir.0.join("nginx.conf"));
+    start_peer(command, "nginx", port, Some(dir))
 }
 
 /// `python3 -m http.server`, if installed.
 pub fn start_python(root: &Path) -> Option<Running> {
     let python = which("python3")?;
     let port = free_port();
-    let child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
         .arg(root)
-        .arg(port.to_string())
+        .arg(port.to_string());
+    start_peer(command, "python3 http.server", port, None)
+}
+
+/// Starts a peer server that will listen on 127.0.0.1:`port`; `None` if it does not come up.
+fn start_peer(
+    mut command: Command,
+    name: &str,
+    port: u16,
+    dir: Option<TempDir>,
+) -> Option<Running> {
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -170,10 +171,10 @@ pub fn start_python(root: &Path) -> Option<Running> {
         .ok()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let running = Running {
-        name: "python3 http.server".into(),
+        name: name.into(),
         addr,
         child,
-        _dir: None,
+        _dir: dir,
     };
     wait_until_up(addr).then_some(running)
 }

@@ -25,6 +25,18 @@ fn connect(addr: std::net::SocketAddr) -> TcpStream {
     s
 }
 
+/// Requests /hello.txt on a new connection; returns the connection (still open) and the
+/// response.
+fn get_hello(addr: std::net::SocketAddr) -> (BufReader<TcpStream>, Raw) {
+    let mut reader = BufReader::new(connect(addr));
+    reader
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let resp = read_response(&mut reader, false);
+    (reader, resp)
+}
+
 #[test]
 fn bind_spawn_serve_and_shut_down() {
     let site = Site::new("lib");
@@ -73,10 +85,7 @@ fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
     };
     let handle = Server::bind(bad).unwrap().spawn().unwrap();
     for _ in 0..3 {
-        let mut s = connect(handle.local_addr());
-        s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
-        let resp = read_response(&mut BufReader::new(s), false);
+        let (_, resp) = get_hello(handle.local_addr());
         assert_eq!(resp.status, 503);
         assert_eq!(resp.header("retry-after"), Some("1"));
     }
@@ -87,13 +96,7 @@ fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
         ..config(site.root())
     };
     let handle2 = Server::bind(good).unwrap().spawn().unwrap();
-    let mut s = connect(handle2.local_addr());
-    s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
-    assert_eq!(
-        read_response(&mut BufReader::new(s), false).body,
-        b"hello\n"
-    );
+    assert_eq!(get_hello(handle2.local_addr()).1.body, b"hello\n");
     drop(handle);
     drop(handle2);
     std::thread::sleep(Duration::from_millis(10));
@@ -154,12 +157,8 @@ fn twenty_servers_in_parallel_each_serve_their_own_root() {
 fn shutdown_closes_idle_keep_alive_connections_at_once() {
     let site = Site::new("lib-idle");
     let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
-    let mut reader = BufReader::new(connect(handle.local_addr()));
-    reader
-        .get_mut()
-        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
-    assert_eq!(read_response(&mut reader, false).status, 200);
+    let (mut reader, resp) = get_hello(handle.local_addr());
+    assert_eq!(resp.status, 200);
     // The client keeps its connection open; shutdown must not wait for its timeout.
     let start = Instant::now();
     handle.shutdown().unwrap();
@@ -223,12 +222,8 @@ fn after_shutdown_the_port_can_be_bound_again_in_both_modes() {
         };
         let handle = Server::bind(cfg).unwrap().spawn().unwrap();
         let port = handle.local_addr().port();
-        let mut reader = BufReader::new(connect(handle.local_addr()));
-        reader
-            .get_mut()
-            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
-        assert_eq!(read_response(&mut reader, false).body, b"hello\n");
+        let (_reader, resp) = get_hello(handle.local_addr());
+        assert_eq!(resp.body, b"hello\n");
         // Process mode: the idle child cannot be told to stop; it gets the grace, then a kill.
         handle.shutdown_within(Duration::from_millis(500)).unwrap();
         let again = Server::bind(Config {
@@ -253,12 +248,8 @@ fn process_mode_shutdown_leaves_no_child() {
     let handle = Server::bind(cfg).unwrap().spawn().unwrap();
     let mut held = Vec::new();
     for _ in 0..3 {
-        let mut reader = BufReader::new(connect(handle.local_addr()));
-        reader
-            .get_mut()
-            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
-        assert_eq!(read_response(&mut reader, false).status, 200);
+        let (reader, resp) = get_hello(handle.local_addr());
+        assert_eq!(resp.status, 200);
         held.push(reader);
     }
     // Other tests run children of this process too: count only those serving this root.
@@ -434,11 +425,8 @@ fn dropping_the_handle_shuts_the_server_down() {
     let site = Site::new("lib-drop");
     let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
     let addr = handle.local_addr();
-    let mut s = connect(addr);
-    s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
-    let mut reader = BufReader::new(s);
-    assert_eq!(read_response(&mut reader, false).status, 200);
+    let (mut reader, resp) = get_hello(addr);
+    assert_eq!(resp.status, 200);
     drop(handle);
     assert!(is_closed(&mut reader), "the idle connection was ended");
     assert!(
