@@ -4,7 +4,6 @@
 //! Pure: it never reads the clock or the file (the ETag comes from size and mtime, not
 //! content), and writes no response; the caller turns a [`Precondition`] into 304 or 412.
 
-use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use crate::date;
@@ -29,18 +28,27 @@ impl Validators {
     /// an unknown one `u`. Bytes of `variant` outside `[A-Za-z0-9._~+-]` are
     /// percent-encoded, so the tag is always a well-formed, comma-free entity-tag.
     pub fn new(len: u64, mtime: Option<SystemTime>, variant: &str) -> Validators {
-        let mut etag = format!("\"{len:x}-");
-        // `write!` into a String cannot fail; the Result is discarded rather than unwrapped.
-        let _ = match mtime.map(|t| t.duration_since(SystemTime::UNIX_EPOCH)) {
-            Some(Ok(after)) => write!(etag, "{:x}.{:x}", after.as_secs(), after.subsec_nanos()),
+        let mut etag = String::with_capacity(40);
+        etag.push('"');
+        push_hex(&mut etag, len);
+        etag.push('-');
+        match mtime.map(|t| t.duration_since(SystemTime::UNIX_EPOCH)) {
+            Some(Ok(after)) => {
+                push_hex(&mut etag, after.as_secs());
+                etag.push('.');
+                push_hex(&mut etag, after.subsec_nanos().into());
+            }
             // duration_since's error carries the (positive) distance before the epoch, so
             // no signed arithmetic is needed and nothing can overflow.
             Some(Err(before)) => {
                 let d = before.duration();
-                write!(etag, "m{:x}.{:x}", d.as_secs(), d.subsec_nanos())
+                etag.push('m');
+                push_hex(&mut etag, d.as_secs());
+                etag.push('.');
+                push_hex(&mut etag, d.subsec_nanos().into());
             }
-            None => write!(etag, "u"),
-        };
+            None => etag.push('u'),
+        }
         if !variant.is_empty() {
             etag.push('-');
             push_variant(variant, &mut etag);
@@ -56,6 +64,15 @@ impl Validators {
 }
 
 /// Appends `variant`, percent-encoding (injectively) every byte that is not plainly safe
+/// Appends `n` in lowercase hex, without leading zeros.
+fn push_hex(out: &mut String, n: u64) {
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        let nibble = (n >> (shift * 4)) & 0xf;
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+}
+
 /// inside an opaque-tag, so a strange variant can neither end the tag early nor add a comma.
 fn push_variant(variant: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -4,8 +4,10 @@
 //! response carries), so the per-request path does no configuration work.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::Config;
+use crate::filecache::FileCache;
 use crate::resolve::{Lookup, Policy};
 
 /// The target that panics when test hooks are on.
@@ -23,6 +25,8 @@ pub struct Context {
     /// Fields sent on every response: `Config::headers`, then CORS and cross-origin
     /// isolation fields when those are on.
     pub headers: Vec<(String, String)>,
+    /// Small, settled files kept in memory (see `filecache.rs`).
+    pub(crate) files: Arc<FileCache>,
     /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
     /// panics, so tests can prove a panic ends one connection and nothing else.
     pub(crate) test_hooks: bool,
@@ -65,6 +69,7 @@ impl Context {
             root,
             lookup,
             headers,
+            files: Arc::default(),
             test_hooks,
         }
     }

@@ -128,21 +128,38 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpDate(pub u64);
 
-impl fmt::Display for HttpDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl HttpDate {
+    /// The IMF-fixdate's 29 bytes, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, written without
+    /// the formatting machinery: every response carries one or two of these.
+    pub fn to_bytes(self) -> [u8; 29] {
         // RFC 9110 §5.6.7: senders MUST generate IMF-fixdate, always in GMT, zero-padded.
         let c = Civil::from_unix(self.0);
-        write!(
-            f,
-            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-            DAY_NAMES[c.weekday % 7],
-            c.day,
-            c.month_name(),
-            c.year,
-            c.hour,
-            c.minute,
-            c.second
-        )
+        let mut out = *b"Sun, 00 Jan 0000 00:00:00 GMT";
+        out[..3].copy_from_slice(DAY_NAMES[c.weekday % 7].as_bytes());
+        put_digits(&mut out[5..7], c.day);
+        out[8..11].copy_from_slice(c.month_name().as_bytes());
+        put_digits(&mut out[12..16], c.year);
+        put_digits(&mut out[17..19], c.hour);
+        put_digits(&mut out[20..22], c.minute);
+        put_digits(&mut out[23..25], c.second);
+        out
+    }
+}
+
+/// Writes `n` as decimal digits filling `out`, zero-padded (higher digits are dropped;
+/// callers pass fields that fit).
+fn put_digits(out: &mut [u8], mut n: u64) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+impl fmt::Display for HttpDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.to_bytes();
+        // Only ASCII was written.
+        f.write_str(std::str::from_utf8(&bytes).unwrap_or_default())
     }
 }
 

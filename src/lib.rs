@@ -65,6 +65,7 @@ mod connection;
 mod context;
 pub mod date;
 pub mod encoding;
+mod filecache;
 mod handle;
 mod listing;
 mod log;

@@ -1,17 +1,19 @@
 //! A file's response: pick the representation (a precompressed sidecar or the file),
 //! evaluate preconditions (RFC 9110 §13), apply a Range (§14), set caching headers.
 //!
-//! The file has already been found and opened by `resolve.rs`; this decides status,
-//! headers and which bytes are sent. It writes nothing.
+//! The file has already been found by `resolve.rs` and opened by `filecache.rs`; this
+//! decides status, headers and which bytes are sent. It writes nothing.
 
 use std::borrow::Cow;
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::path::Path;
 
 use crate::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
+use crate::config::DEFAULT_CACHE_CONTROL;
 use crate::connection::Context;
 use crate::date::HttpDate;
 use crate::encoding::{accepts, Coding};
+use crate::filecache::Source;
 use crate::mime;
 use crate::range::{decide, ByteRange, RangeDecision};
 use crate::request::Head;
@@ -20,32 +22,41 @@ use crate::response::{Body, Part, Response, Status};
 
 /// The representation chosen for a request.
 struct Chosen {
-    file: File,
+    source: Source,
     len: u64,
     validators: Validators,
     coding: Option<Coding>,
-    /// Some sidecar exists, so the response depends on Accept-Encoding.
+    /// Sidecars may be served in its place, so the response depends on Accept-Encoding.
     varies: bool,
 }
 
-/// The response to a GET or HEAD for the regular file at `path`, already open.
+/// The response to a GET or HEAD for the regular file at `path`, already open as
+/// `source`, which `meta` describes.
 pub fn respond(
     head: &Head<'_>,
     ctx: &Context,
-    file: File,
+    source: Source,
     meta: &Metadata,
     path: &Path,
 ) -> Response {
     let content_type = mime::content_type(path);
-    let chosen = choose(head, ctx, file, meta, path, content_type);
-    let mut headers: Vec<(&'static str, String)> = Vec::with_capacity(6);
-    headers.push(("ETag", chosen.validators.etag.clone()));
+    let chosen = choose(head, ctx, source, meta, path, content_type);
+    let mut headers: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(8);
+    headers.push(("ETag", chosen.validators.etag.clone().into()));
     if let Some(secs) = chosen.validators.last_modified {
-        headers.push(("Last-Modified", HttpDate(secs).to_string()));
+        headers.push(("Last-Modified", HttpDate(secs).to_string().into()));
     }
-    headers.push(("Cache-Control", ctx.config.cache_control.clone()));
+    let cache_control = &ctx.config.cache_control;
+    headers.push((
+        "Cache-Control",
+        if cache_control == DEFAULT_CACHE_CONTROL {
+            Cow::Borrowed(DEFAULT_CACHE_CONTROL)
+        } else {
+            Cow::Owned(cache_control.clone())
+        },
+    ));
     if chosen.varies {
-        headers.push(("Vary", "Accept-Encoding".to_owned()));
+        headers.push(("Vary", "Accept-Encoding".into()));
     }
     let (if_match, if_none_match) = (joined(head, "if-match"), joined(head, "if-none-match"));
     let conditions = Conditions {
@@ -70,9 +81,9 @@ pub fn respond(
             return resp;
         }
     }
-    headers.push(("Accept-Ranges", "bytes".to_owned()));
+    headers.push(("Accept-Ranges", "bytes".into()));
     if let Some(coding) = chosen.coding {
-        headers.push(("Content-Encoding", coding.token().to_owned()));
+        headers.push(("Content-Encoding", coding.token().into()));
     }
     let len = chosen.len;
     let decision = match head.header("range") {
@@ -88,21 +99,21 @@ pub fn respond(
     let (status, content_type, body) = match decision {
         RangeDecision::Full => (
             Status::Ok,
-            content_type.to_owned(),
+            Cow::Borrowed(content_type),
             Body::File {
-                file: chosen.file,
+                source: chosen.source,
                 start: 0,
                 len,
             },
         ),
         RangeDecision::Partial(ranges) if ranges.len() == 1 => {
             let r = ranges[0];
-            headers.push(("Content-Range", content_range(r, len)));
+            headers.push(("Content-Range", content_range(r, len).into()));
             (
                 Status::PartialContent,
-                content_type.to_owned(),
+                Cow::Borrowed(content_type),
                 Body::File {
-                    file: chosen.file,
+                    source: chosen.source,
                     start: r.first,
                     len: r.len(),
                 },
@@ -113,9 +124,9 @@ pub fn respond(
             let (parts, closing) = multipart(&ranges, len, content_type, &boundary);
             (
                 Status::PartialContent,
-                format!("multipart/byteranges; boundary={boundary}"),
+                Cow::Owned(format!("multipart/byteranges; boundary={boundary}")),
                 Body::Multipart {
-                    file: chosen.file,
+                    source: chosen.source,
                     parts,
                     closing,
                 },
@@ -123,14 +134,14 @@ pub fn respond(
         }
         RangeDecision::Unsatisfiable => {
             let mut resp = Response::error(Status::RangeNotSatisfiable);
-            headers.push(("Content-Range", format!("bytes */{len}")));
+            headers.push(("Content-Range", format!("bytes */{len}").into()));
             resp.headers = headers;
             return resp;
         }
     };
     Response {
         status,
-        content_type: Some(Cow::Owned(content_type)),
+        content_type: Some(content_type),
         headers,
         body,
     }
@@ -161,45 +172,48 @@ fn joined<'a>(head: &Head<'a>, name: &str) -> Option<Cow<'a, str>> {
 fn choose(
     head: &Head<'_>,
     ctx: &Context,
-    file: File,
+    source: Source,
     meta: &Metadata,
     path: &Path,
     content_type: &str,
 ) -> Chosen {
-    let identity = |file: File, varies: bool| Chosen {
+    let identity = |source: Source, varies: bool| Chosen {
         len: meta.len(),
         validators: Validators::new(meta.len(), meta.modified().ok(), ""),
-        file,
+        source,
         coding: None,
         varies,
     };
     if !ctx.config.precompressed || !mime::compressible(content_type) {
-        return identity(file, false);
+        return identity(source, false);
     }
-    let policy = ctx.lookup.policy;
+    // Accept-Encoding chooses between the file and its sidecars, so every answer varies
+    // with it (RFC 9110 §12.5.5), whether or not a sidecar exists today; and only the
+    // codings the client accepts are looked for.
     let accept = head.header("accept-encoding").unwrap_or("");
-    let mut varies = false;
     for coding in Coding::PREFERENCE {
-        let Some(found) = sidecar(&ctx.root, path, coding.extension(), policy) else {
-            continue;
-        };
-        varies = true;
         if !accepts(accept, coding) {
             continue;
         }
+        let Some(found) = sidecar(&ctx.root, path, coding.extension(), ctx.lookup.policy) else {
+            continue;
+        };
         // A sidecar older than its file is stale: the plain file is the truth.
-        if let Some((file, sidecar_meta)) = found.open().filter(|(_, m)| !older(m, meta)) {
+        if let Ok(Some((source, sidecar_meta))) = ctx.files.open(&found.path, &found.meta) {
+            if older(&sidecar_meta, meta) {
+                continue;
+            }
             let meta = sidecar_meta;
             return Chosen {
                 len: meta.len(),
                 validators: Validators::new(meta.len(), meta.modified().ok(), coding.token()),
-                file,
+                source,
                 coding: Some(coding),
-                varies,
+                varies: true,
             };
         }
     }
-    identity(file, varies)
+    identity(source, true)
 }
 
 /// Whether `a` was modified before `b` (unknown times are not "older").

@@ -116,24 +116,14 @@ impl HeadError {
     }
 }
 
-/// Looks for a complete head at the start of `buf` and parses it.
-///
-/// `max_bytes` bounds the head (request line, fields and line endings); `max_headers`
-/// bounds the field count. Empty lines before the request line are skipped, as
-/// RFC 9112 §2.2 recommends; bare LF is accepted as a line end, bare CR is not.
+/// Where the head at the start of `buf` ends, if it is complete: a scan that parses
+/// nothing once the head is whole, so a connection waiting for bytes does not parse the
+/// head twice. Defects visible in an incomplete head are reported at once.
 ///
 /// # Errors
-/// A [`HeadError`] once the bytes seen can no longer become a valid head: as soon as a
-/// defect is visible or the limit is passed, never just because bytes are missing.
-pub fn parse_head(
-    buf: &[u8],
-    max_bytes: usize,
-    max_headers: usize,
-) -> Result<Parsed<'_>, HeadError> {
-    let start = buf
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len());
+/// As [`parse_head`], for what can be seen before the head is complete.
+pub fn head_len(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, HeadError> {
+    let start = head_start(buf);
     let Some(end) = find_head_end(buf, start) else {
         if buf.len() > max_bytes {
             return Err(too_large(buf, start, max_bytes));
@@ -150,15 +140,43 @@ pub fn parse_head(
             // Not even a method: TLS on the plain port (0x16 ...) or binary noise.
             return Err(HeadError::Malformed("bad method token"));
         }
-        return Ok(Parsed::Partial);
+        return Ok(None);
     };
     if end > max_bytes {
         return Err(too_large(buf, start, max_bytes));
     }
+    Ok(Some(end))
+}
+
+/// Where the request line starts: empty lines before it are skipped.
+fn head_start(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
+}
+
+/// Looks for a complete head at the start of `buf` and parses it.
+///
+/// `max_bytes` bounds the head (request line, fields and line endings); `max_headers`
+/// bounds the field count. Empty lines before the request line are skipped, as
+/// RFC 9112 §2.2 recommends; bare LF is accepted as a line end, bare CR is not.
+///
+/// # Errors
+/// A [`HeadError`] once the bytes seen can no longer become a valid head: as soon as a
+/// defect is visible or the limit is passed, never just because bytes are missing.
+pub fn parse_head(
+    buf: &[u8],
+    max_bytes: usize,
+    max_headers: usize,
+) -> Result<Parsed<'_>, HeadError> {
+    let Some(end) = head_len(buf, max_bytes)? else {
+        return Ok(Parsed::Partial);
+    };
+    let start = head_start(buf);
     let mut lines = buf[start..end].split(|&b| b == b'\n').map(trim_cr);
     let request_line = lines.next().unwrap_or_default();
     let (method, target, version_text, version) = parse_request_line(request_line)?;
-    let mut headers = Vec::new();
+    let mut headers = Vec::with_capacity(8);
     for line in lines {
         if line.is_empty() {
             break;

@@ -1,11 +1,14 @@
 //! Clean path segments + root → an open file, a redirect, or not found.
 //!
-//! The only place a request touches the filesystem before a body is sent. It trusts
+//! The only place a request touches the filesystem before its body is opened (by
+//! `filecache.rs`, with the metadata found here). It trusts
 //! `target.rs` for the shape of the segments and adds what only the filesystem knows:
 //! directories, index files, symlinks that lead out of the root, and non-regular files.
 
-use std::fs::{self, File, Metadata};
+use std::ffi::OsStr;
+use std::fs::{self, Metadata};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::target::Target;
@@ -13,13 +16,11 @@ use crate::target::Target;
 /// What the filesystem says a target names.
 #[derive(Debug)]
 pub enum Resolved {
-    /// A regular file, opened; `meta` comes from the open handle.
+    /// A regular file, not opened yet: [`crate::filecache::FileCache::open`] does that.
     File {
-        /// The open file.
-        file: File,
-        /// Its metadata (size, modification time).
+        /// Its metadata as the lookup saw it (following a permitted symlink).
         meta: Metadata,
-        /// The path it was opened by (for the Content-Type).
+        /// The path to open it by (also gives the Content-Type).
         path: PathBuf,
     },
     /// A directory requested without its trailing slash: redirect to this path.
@@ -79,39 +80,26 @@ pub fn resolve(root: &Path, target: &Target, lookup_with: &Lookup) -> io::Result
         let dir = path.clone();
         path.push(&lookup_with.index);
         match lookup(&path, root, policy)? {
-            Some(m) if m.is_file() => {}
+            Some(m) if m.is_file() => return Ok(Resolved::File { meta: m, path }),
             _ if lookup_with.listing => return Ok(Resolved::Listing(dir)),
             _ => return Ok(Resolved::NotFound),
         }
-    } else if !meta.is_file() || target.trailing_slash {
+    }
+    if !meta.is_file() || target.trailing_slash {
         // FIFOs, sockets and devices are never opened (a FIFO would block the thread);
         // `/file.txt/` names a directory that does not exist.
         return Ok(Resolved::NotFound);
     }
-    let file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if is_missing(&e) => return Ok(Resolved::NotFound),
-        Err(e) => return Err(e),
-    };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        // Replaced by something else between the lookup and the open.
-        return Ok(Resolved::NotFound);
-    }
-    Ok(Resolved::File { file, meta, path })
+    Ok(Resolved::File { meta, path })
 }
 
 /// A precompressed sidecar (`FILE.br`, `FILE.gz`) that exists and may be served.
 #[derive(Debug)]
-pub struct Sidecar(PathBuf);
-
-impl Sidecar {
-    /// Opens it; `None` if it vanished or stopped being a regular file meanwhile.
-    pub fn open(&self) -> Option<(File, Metadata)> {
-        let file = File::open(&self.0).ok()?;
-        let meta = file.metadata().ok()?;
-        meta.is_file().then_some((file, meta))
-    }
+pub struct Sidecar {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its metadata as the lookup saw it.
+    pub meta: Metadata,
 }
 
 /// Looks for `path` + `.ext` beside a file already resolved below `root`. It must be a
@@ -123,14 +111,14 @@ pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Si
     name.push(ext);
     let candidate = PathBuf::from(name);
     // One lstat in the common case: a plain file in a directory already checked.
-    let meta = fs::symlink_metadata(&candidate).ok()?;
-    if meta.is_file() {
-        return Some(Sidecar(candidate));
+    let mut meta = fs::symlink_metadata(&candidate).ok()?;
+    if meta.is_symlink() {
+        meta = lookup(&candidate, root, policy).ok()??;
     }
-    if meta.is_symlink() && lookup(&candidate, root, policy).ok()??.is_file() {
-        return Some(Sidecar(candidate));
-    }
-    None
+    meta.is_file().then_some(Sidecar {
+        path: candidate,
+        meta,
+    })
 }
 
 /// Metadata of `path` (following symlinks), or `None` when it does not exist, when a
@@ -149,14 +137,28 @@ pub(crate) fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Opt
 /// and no `realpath`; any symlink falls back to canonicalizing the whole path and
 /// checking where it really leads.
 fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
-    let Ok(rel) = path.strip_prefix(root) else {
-        return Err(io::ErrorKind::NotFound.into());
+    // Byte-wise rather than `Path::strip_prefix`, and each prefix is a slice of `path`:
+    // this runs for every request, and allocates nothing.
+    let bytes = path.as_os_str().as_bytes();
+    let root_bytes = root.as_os_str().as_bytes();
+    let rel = match bytes.strip_prefix(root_bytes) {
+        Some(rest) if rest.is_empty() || root_bytes.ends_with(b"/") => rest,
+        Some(rest) if rest.starts_with(b"/") => &rest[1..],
+        _ => return Err(io::ErrorKind::NotFound.into()),
     };
-    let mut prefix = root.to_path_buf();
     let mut last = None;
-    for component in rel.components() {
-        prefix.push(component);
-        let meta = fs::symlink_metadata(&prefix)?;
+    let mut start = bytes.len() - rel.len();
+    for component in rel.split(|&b| b == b'/') {
+        let stop = start + component.len();
+        start = stop + 1;
+        match component {
+            b"" | b"." => continue,
+            // Targets never hold `..` (target.rs resolves it); refuse rather than climb.
+            b".." => return Err(io::ErrorKind::NotFound.into()),
+            _ => {}
+        }
+        let prefix = Path::new(OsStr::from_bytes(&bytes[..stop]));
+        let meta = fs::symlink_metadata(prefix)?;
         if meta.is_symlink() {
             let real = fs::canonicalize(path)?;
             let allowed = match real.strip_prefix(root) {
@@ -189,7 +191,7 @@ pub(crate) fn is_hidden(name: &str) -> bool {
 }
 
 /// Errors that mean "there is nothing here to serve": 404, not 500.
-fn is_missing(e: &io::Error) -> bool {
+pub(crate) fn is_missing(e: &io::Error) -> bool {
     const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
     matches!(
         e.kind(),
@@ -351,7 +353,11 @@ mod tests {
         .unwrap();
         let strict = Policy::default();
         let file = root.join("a.txt");
-        assert!(sidecar(&root, &file, "gz", strict).is_some_and(|s| s.open().is_some()));
+        assert!(sidecar(&root, &file, "gz", strict).is_some_and(|s| {
+            crate::filecache::FileCache::default()
+                .open(&s.path, &s.meta)
+                .is_ok_and(|opened| opened.is_some())
+        }));
         assert!(
             sidecar(&root, &file, "br", strict).is_none(),
             "a directory is no sidecar"
@@ -367,6 +373,24 @@ mod tests {
         };
         assert!(sidecar(&root, &link_base, "gz", open).is_some());
         assert!(sidecar(&root, &root.join("missing"), "gz", strict).is_none());
+    }
+
+    #[test]
+    fn lookups_stay_below_the_root_byte_for_byte() {
+        let (_guard, root) = temp_root("walk");
+        let strict = Policy::default();
+        let found = |p: &Path, r: &Path| lookup(p, r, strict).unwrap().map(|m| m.len());
+        assert_eq!(found(&root.join("a.txt"), &root), Some(1));
+        assert_eq!(found(&root.join("dir/index.html"), &root), Some(5));
+        assert!(found(&root, &root).is_some_and(|_| fs::metadata(&root).unwrap().is_dir()));
+        // A sibling whose name merely starts with the root's is not below it.
+        let sibling = PathBuf::from(format!("{}-other/a.txt", root.display()));
+        assert_eq!(found(&sibling, &root), None);
+        assert_eq!(found(&root.join("dir/../a.txt"), &root), None);
+        assert_eq!(found(&root.join("./a.txt"), &root), Some(1));
+        // The filesystem root as the served root.
+        assert_eq!(found(&root.join("a.txt"), Path::new("/")), Some(1));
+        assert_eq!(found(&root.join("secret.txt"), &root), None);
     }
 
     #[cfg(unix)]

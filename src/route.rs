@@ -44,9 +44,11 @@ pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
         return Response::error(Status::BadRequest);
     };
     match resolve(&ctx.root, &target, &ctx.lookup) {
-        Ok(Resolved::File { file, meta, path }) => {
-            representation::respond(head, ctx, file, &meta, &path)
-        }
+        Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta) {
+            Ok(Some((source, meta))) => representation::respond(head, ctx, source, &meta, &path),
+            Ok(None) => not_found(head, ctx, &target),
+            Err(e) => failure(head, &e),
+        },
         Ok(Resolved::Redirect(location)) => {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
@@ -76,22 +78,22 @@ fn preflight(head: &Head<'_>) -> Response {
     let mut resp = Response {
         status: Status::NoContent,
         content_type: None,
-        headers: vec![("Allow", ALLOW_CORS.to_owned())],
+        headers: vec![("Allow", ALLOW_CORS.into())],
         body: Body::None,
     };
     if head.header("access-control-request-method").is_some() {
         resp.headers
-            .push(("Access-Control-Allow-Methods", ALLOW_CORS.to_owned()));
+            .push(("Access-Control-Allow-Methods", ALLOW_CORS.into()));
         let requested = head.header("access-control-request-headers").unwrap_or("");
         // Echo only a clean token list: the value goes back into our response head.
         if !requested.is_empty() && requested.split(',').all(|h| is_token(h.trim())) {
             resp.headers
-                .push(("Access-Control-Allow-Headers", requested.to_owned()));
+                .push(("Access-Control-Allow-Headers", requested.to_owned().into()));
             resp.headers
-                .push(("Vary", "Access-Control-Request-Headers".to_owned()));
+                .push(("Vary", "Access-Control-Request-Headers".into()));
         }
         resp.headers
-            .push(("Access-Control-Max-Age", "86400".to_owned()));
+            .push(("Access-Control-Max-Age", "86400".into()));
     }
     resp
 }
@@ -119,8 +121,8 @@ fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Respons
         status: Status::Ok,
         content_type: Some(content_type.into()),
         headers: vec![
-            ("Cache-Control", "no-cache".to_owned()),
-            ("Vary", "Accept".to_owned()),
+            ("Cache-Control", "no-cache".into()),
+            ("Vary", "Accept".into()),
         ],
         body: Body::Text(body),
     }
@@ -135,21 +137,22 @@ fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
             trailing_slash: false,
             query: None,
         };
-        match resolve(&ctx.root, &t, &ctx.lookup) {
-            Ok(Resolved::File { file, meta, path }) => Some((file, meta, path)),
-            _ => None,
-        }
+        let Ok(Resolved::File { meta, path }) = resolve(&ctx.root, &t, &ctx.lookup) else {
+            return None;
+        };
+        let (source, meta) = ctx.files.open(&path, &meta).ok()??;
+        Some((source, meta, path))
     };
     let spa_page = ctx.config.spa && looks_like_navigation(head, target);
     let mut resp = match spa_page.then(|| page(&ctx.lookup.index)).flatten() {
-        Some((file, meta, path)) => representation::respond(head, ctx, file, &meta, &path),
+        Some((source, meta, path)) => representation::respond(head, ctx, source, &meta, &path),
         None => match page(NOT_FOUND_PAGE) {
-            Some((file, meta, _)) => Response {
+            Some((source, meta, _)) => Response {
                 status: Status::NotFound,
                 content_type: Some("text/html; charset=utf-8".into()),
-                headers: vec![("Cache-Control", "no-cache".to_owned())],
+                headers: vec![("Cache-Control", "no-cache".into())],
                 body: Body::File {
-                    file,
+                    source,
                     start: 0,
                     len: meta.len(),
                 },
@@ -158,8 +161,12 @@ fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
         },
     };
     if ctx.config.spa {
-        // Whether a dotted path gets the app or a 404 depends on Accept.
-        resp.headers.push(("Vary", "Accept".to_owned()));
+        // Whether a dotted path gets the app or a 404 depends on Accept: one Vary field
+        // lists both when the file's encoding varies too.
+        match resp.headers.iter_mut().find(|(name, _)| *name == "Vary") {
+            Some((_, value)) => value.to_mut().push_str(", Accept"),
+            None => resp.headers.push(("Vary", "Accept".into())),
+        }
     }
     resp
 }

@@ -65,6 +65,40 @@ fn etags_are_stable_across_restarts_and_modes() {
 }
 
 both_modes! {
+    fn files_kept_in_memory_are_always_the_files_on_disk(mode) {
+        let site = Site::new("memory");
+        let path = site.root().join("settled.txt");
+        std::fs::write(&path, b"first version\n").unwrap();
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        // Only files left alone for a second are kept in memory.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        for _ in 0..3 {
+            assert_eq!(req(&server, "GET", "/settled.txt", &[]).body, b"first version\n");
+        }
+        // Rewritten in place, same length, modification time put back: still seen.
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, b"secnd version\n").unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+        let resp = req(&server, "GET", "/settled.txt", &[]);
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"secnd version\n"[..]));
+        // Replaced by another file; then removed.
+        let other = site.root().join("other.txt");
+        std::fs::write(&other, b"a third, longer version\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(req(&server, "GET", "/settled.txt", &[]).body, b"a third, longer version\n");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(req(&server, "GET", "/settled.txt", &[]).status, 404);
+        // Made unreadable: 403 from memory too (root reads anything: skip the check then).
+        std::fs::write(&path, b"private\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(req(&server, "GET", "/settled.txt", &[]).body, b"private\n");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let denied = std::fs::read(&path).is_err();
+        let status = req(&server, "GET", "/settled.txt", &[]).status;
+        assert_eq!(status, if denied { 403 } else { 200 });
+    }
+
     fn if_none_match_and_if_modified_since_give_304(mode) {
         let (site, data) = site_with_data("304");
         let server = TestServer::start(mode, &site.root(), &["--quiet"]);
@@ -253,8 +287,14 @@ both_modes! {
         std::fs::write(site.root().join("page.txt.br"), b"pretend brotli").unwrap();
         let br = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);
         assert_eq!((br.header("content-encoding"), br.body.as_slice()), (Some("br"), &b"pretend brotli"[..]));
-        // Files without a sidecar do not vary.
-        assert_eq!(req(&server, "GET", "/hello.txt", &["Accept-Encoding: gzip"]).header("vary"), None);
+        // Accept-Encoding decides whenever a sidecar could be served, so a compressible
+        // file varies even before it has one (a cache must not keep its identity bytes
+        // for gzip clients once a .gz appears); an already-compressed type never does.
+        assert_eq!(req(&server, "GET", "/hello.txt", &[]).header("vary"), Some("Accept-Encoding"));
+        std::fs::write(site.root().join("photo.png"), b"\x89PNG not really").unwrap();
+        std::fs::write(site.root().join("photo.png.gz"), b"never served").unwrap();
+        let png = req(&server, "GET", "/photo.png", &["Accept-Encoding: gzip"]);
+        assert_eq!((png.body.as_slice(), png.header("vary")), (&b"\x89PNG not really"[..], None));
 
         let off = TestServer::start(mode, &site.root(), &["--quiet", "--no-precompressed"]);
         let resp = req(&off, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);

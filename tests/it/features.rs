@@ -99,7 +99,8 @@ both_modes! {
             assert_eq!((resp.status, resp.body.as_slice()), (200, &b"<h1>home</h1>\n"[..]), "{path}");
             assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
         }
-        assert_eq!(req(&server, "GET", "/app/settings", &[]).header("vary"), Some("Accept"));
+        assert_eq!(req(&server, "GET", "/app/settings", &[]).header("vary"), Some("Accept-Encoding, Accept"));
+        assert_eq!(req(&server, "GET", "/missing.js", &[]).header("vary"), Some("Accept"));
         // With Accept: text/html even a dotted path is a navigation.
         assert_eq!(req(&server, "GET", "/v1.2/page", &["Accept: text/html,*/*"]).status, 200);
         for path in ["/missing.js", "/x.png", "/static/missing.css", "/.env"] {

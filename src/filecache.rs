@@ -1,0 +1,331 @@
+//! Opening a resolved file for its body, with a small cache of whole files in memory.
+//!
+//! Serving a 1 KiB file from disk costs four syscalls beyond the lookup (open, fstat,
+//! read, close), more than reading the request and sending the response together. A
+//! file that is small and has not changed for a while is therefore kept in memory,
+//! keyed by its path and checked against the metadata the lookup has just fetched
+//! anyway: device, inode, size, modification and change time must all match. Any write,
+//! rename over it, `chmod` or `touch` changes the change time (which no user can set),
+//! so a hit is always the file as it is on disk now.
+//!
+//! A file changed within the last second ([`SETTLE`]) is never cached: timestamps can be
+//! as coarse as a clock tick, so a second write within one tick could otherwise leave the
+//! same metadata on different bytes.
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use crate::resolve::is_missing;
+
+/// Files larger than this are always streamed from disk.
+pub const ENTRY_MAX: u64 = 256 * 1024;
+/// What the cache of one server (or one process-mode child) holds at most.
+pub const BUDGET: usize = 16 * 1024 * 1024;
+/// How long a file must have been left alone before it is cached.
+pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// Where a file response's bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    /// An open file, read while sending.
+    Disk(File),
+    /// The whole file, from memory.
+    Memory(Arc<[u8]>),
+}
+
+/// Whole small files, shared by every connection of a server.
+#[derive(Debug)]
+pub struct FileCache {
+    state: Mutex<State>,
+    entry_max: u64,
+    budget: usize,
+    settle: Duration,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: HashMap<PathBuf, Entry>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: Identity,
+    bytes: Arc<[u8]>,
+}
+
+/// What must not change for cached bytes to still be the file's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Identity {
+    fn of(meta: &Metadata) -> Identity {
+        Identity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+impl Default for FileCache {
+    fn default() -> FileCache {
+        FileCache::new(ENTRY_MAX, BUDGET, SETTLE)
+    }
+}
+
+impl FileCache {
+    /// A cache for files up to `entry_max` bytes, `budget` bytes in all, of files left
+    /// alone for `settle`.
+    pub fn new(entry_max: u64, budget: usize, settle: Duration) -> FileCache {
+        FileCache {
+            state: Mutex::new(State::default()),
+            entry_max,
+            budget,
+            settle,
+        }
+    }
+
+    /// The bytes of the regular file at `path`, whose metadata the lookup just saw as
+    /// `seen`, and the metadata that describes them. `None` when it is gone or is no
+    /// longer a regular file.
+    ///
+    /// # Errors
+    /// Opening or reading it failed for another reason (e.g. permission denied).
+    pub fn open(&self, path: &Path, seen: &Metadata) -> io::Result<Option<(Source, Metadata)>> {
+        if seen.len() <= self.entry_max {
+            if let Some(bytes) = self.get(path, Identity::of(seen)) {
+                return Ok(Some((Source::Memory(bytes), seen.clone())));
+            }
+        }
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            // Replaced by something else between the lookup and the open.
+            return Ok(None);
+        }
+        if meta.len() > self.entry_max || !self.settled(&meta, SystemTime::now()) {
+            return Ok(Some((Source::Disk(file), meta)));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&mut file).take(meta.len()).read_to_end(&mut bytes)?;
+        let after = file.metadata()?;
+        if bytes.len() as u64 != meta.len() || Identity::of(&after) != Identity::of(&meta) {
+            // Written to while we read it: send it from disk, as it is now.
+            file.rewind()?;
+            return Ok(Some((Source::Disk(file), after)));
+        }
+        let bytes: Arc<[u8]> = bytes.into();
+        self.insert(path, Identity::of(&meta), Arc::clone(&bytes));
+        Ok(Some((Source::Memory(bytes), meta)))
+    }
+
+    /// Whether the file was last changed at least `settle` before `now` (a time in the
+    /// future is not).
+    fn settled(&self, meta: &Metadata, now: SystemTime) -> bool {
+        let Ok(modified) = meta.modified() else {
+            return false;
+        };
+        let Ok(ctime_secs) = u64::try_from(meta.ctime()) else {
+            return false;
+        };
+        let nanos = u32::try_from(meta.ctime_nsec()).unwrap_or(0);
+        let changed = SystemTime::UNIX_EPOCH + Duration::new(ctime_secs, nanos);
+        now.duration_since(modified.max(changed))
+            .is_ok_and(|age| age >= self.settle)
+    }
+
+    fn get(&self, path: &Path, id: Identity) -> Option<Arc<[u8]>> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = state.entries.get(path)?;
+        if entry.id == id {
+            return Some(Arc::clone(&entry.bytes));
+        }
+        // The file changed: its old bytes are of no use any more.
+        let stale = state.entries.remove(path).map_or(0, |e| e.bytes.len());
+        state.bytes -= stale;
+        None
+    }
+
+    fn insert(&self, path: &Path, id: Identity, bytes: Arc<[u8]>) {
+        if bytes.len() > self.budget {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let State {
+            entries,
+            bytes: total,
+        } = &mut *state;
+        if let Some(old) = entries.remove(path) {
+            *total -= old.bytes.len();
+        }
+        // Evict whatever comes first: the order of a HashMap is as good as random.
+        while *total + bytes.len() > self.budget {
+            let Some(victim) = entries.keys().next().cloned() else {
+                break;
+            };
+            *total -= entries.remove(&victim).map_or(0, |e| e.bytes.len());
+        }
+        *total += bytes.len();
+        entries.insert(path.to_path_buf(), Entry { id, bytes });
+    }
+
+    /// Bytes held and entries, for tests.
+    #[cfg(test)]
+    fn usage(&self) -> (usize, usize) {
+        let state = self.state.lock().unwrap();
+        (state.bytes, state.entries.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    struct Dir(PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("servedir-cache-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+
+    /// Opens `path` the way a request does: lookup metadata first.
+    fn open(cache: &FileCache, path: &Path) -> Option<(bool, Vec<u8>, u64)> {
+        let seen = fs::symlink_metadata(path).ok()?;
+        let (source, meta) = cache.open(path, &seen).unwrap()?;
+        Some(match source {
+            Source::Memory(bytes) => (true, bytes.to_vec(), meta.len()),
+            Source::Disk(mut file) => {
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).unwrap();
+                (false, bytes, meta.len())
+            }
+        })
+    }
+
+    fn eager() -> FileCache {
+        FileCache::new(64, 200, Duration::ZERO)
+    }
+
+    #[test]
+    fn a_settled_small_file_is_served_from_memory_after_one_read() {
+        let d = dir("hit");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"hello").unwrap();
+        let cache = eager();
+        // The first open reads it from disk into memory; the second never opens it.
+        assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(cache.usage(), (5, 1));
+    }
+
+    #[test]
+    fn recently_changed_and_large_files_come_from_disk() {
+        let d = dir("fresh");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"hello").unwrap();
+        let cautious = FileCache::new(64, 200, Duration::from_secs(3600));
+        assert_eq!(open(&cautious, &path), Some((false, b"hello".to_vec(), 5)));
+        assert_eq!(cautious.usage(), (0, 0));
+
+        let big = d.0.join("big.bin");
+        fs::write(&big, [7u8; 65]).unwrap();
+        let cache = eager();
+        assert_eq!(open(&cache, &big), Some((false, vec![7u8; 65], 65)));
+        assert_eq!(cache.usage(), (0, 0));
+    }
+
+    #[test]
+    fn any_change_to_the_file_is_seen() {
+        let d = dir("change");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"first").unwrap();
+        let cache = eager();
+        assert_eq!(open(&cache, &path).unwrap().1, b"first");
+
+        // Same length, and the modification time put back: the change time still moves.
+        let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(Duration::from_millis(20)); // past a coarse timestamp tick
+        fs::write(&path, b"secnd").unwrap();
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(open(&cache, &path), Some((true, b"secnd".to_vec(), 5)));
+
+        // Replaced by a different file under the same name.
+        let other = d.0.join("b.txt");
+        fs::write(&other, b"third!").unwrap();
+        fs::rename(&other, &path).unwrap();
+        assert_eq!(open(&cache, &path), Some((true, b"third!".to_vec(), 6)));
+        assert_eq!(cache.usage(), (6, 1));
+
+        fs::remove_file(&path).unwrap();
+        assert_eq!(open(&cache, &path), None);
+    }
+
+    #[test]
+    fn a_file_gone_between_lookup_and_open_is_none() {
+        let d = dir("gone");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"x").unwrap();
+        let seen = fs::symlink_metadata(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        assert!(eager().open(&path, &seen).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_budget_is_never_exceeded() {
+        let d = dir("budget");
+        let cache = eager(); // 200 bytes in all, 64 per file
+        for i in 0..20 {
+            let path = d.0.join(format!("{i}.bin"));
+            fs::write(&path, vec![i as u8; 60]).unwrap();
+            assert_eq!(open(&cache, &path), Some((true, vec![i as u8; 60], 60)));
+            let (bytes, entries) = cache.usage();
+            assert!(bytes <= 200 && bytes == entries * 60, "{bytes} {entries}");
+        }
+        assert_eq!(cache.usage(), (180, 3));
+    }
+
+    #[test]
+    fn future_and_recent_times_are_not_settled() {
+        let d = dir("times");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"x").unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        let cache = FileCache::default();
+        let now = SystemTime::now();
+        assert!(!cache.settled(&meta, now));
+        assert!(cache.settled(&meta, now + SETTLE + Duration::from_millis(10)));
+        assert!(!cache.settled(&meta, SystemTime::UNIX_EPOCH));
+    }
+}
