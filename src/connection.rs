@@ -13,7 +13,7 @@ use crate::config::Record;
 pub use crate::context::Context;
 use crate::date::unix_secs;
 use crate::log;
-use crate::request::{parse_head, Head, Parsed, Version};
+use crate::request::{head_len, parse_head, Head, Parsed, Version};
 use crate::response::{send, write_head, Persistence, Response, Status};
 use crate::route;
 
@@ -38,16 +38,15 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
         .then(|| stream.peer_addr().ok())
         .flatten()
         .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
-    // Small responses go out in one write, but a head must never wait for an ACK.
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(ctx.config.limits.write_timeout));
+    // The socket came from a listener that gave it TCP_NODELAY (a head must never wait
+    // for an ACK), the write timeout and the first request's read timeout (server.rs).
     let mut conn = Connection {
         stream,
         ctx,
         peer,
         out: Vec::new(),
         log_line: Vec::new(),
-        read_timeout: Cell::new(None),
+        read_timeout: Cell::new(Some(ctx.config.limits.head_timeout)),
         log_bytes: 0..0,
     };
     let mut buf = Vec::with_capacity(READ_CHUNK);
@@ -115,6 +114,12 @@ impl std::io::Write for Counted<'_> {
         Ok(n)
     }
 
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = (&mut &*self.stream).write_vectored(bufs)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -154,9 +159,9 @@ impl Connection<'_> {
                 limits.keep_alive_timeout
             };
         loop {
-            match parse_head(buf, limits.max_head_bytes, limits.max_headers) {
-                Ok(Parsed::Complete { len, .. }) => return Ok(len),
-                Ok(Parsed::Partial) => {}
+            match head_len(buf, limits.max_head_bytes) {
+                Ok(Some(len)) => return Ok(len),
+                Ok(None) => {}
                 Err(e) => return Err(End::Answer(e.status())),
             }
             let now = Instant::now();
@@ -192,11 +197,14 @@ impl Connection<'_> {
     /// it, and its body, from `buf`. Returns whether the connection may persist.
     fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
         let limits = &self.ctx.config.limits;
-        let Ok(Parsed::Complete { head, .. }) =
-            parse_head(&buf[..len], limits.max_head_bytes, limits.max_headers)
-        else {
-            // wait_for_head saw this very head complete; nothing else can happen.
-            return Ok(false);
+        let head = match parse_head(&buf[..len], limits.max_head_bytes, limits.max_headers) {
+            Ok(Parsed::Complete { head, .. }) => head,
+            // wait_for_head saw this very head complete.
+            Ok(Parsed::Partial) => return Ok(false),
+            Err(e) => {
+                self.answer_and_close(&buf[..len], Response::error(e.status()));
+                return Ok(false);
+            }
         };
         let Ok(plan) = body_plan(&head, limits.max_discard_body) else {
             // Ambiguous framing: nobody knows where the next request starts.

@@ -164,6 +164,12 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     let stream = TcpStream::from(fd);
     // Fails with ENOTSOCK when stdin is not a socket (someone ran the hidden flag by hand).
     stream.peer_addr()?;
+    // The parent's listener gave the socket these already; a socket from anywhere else
+    // gets them here (three syscalls are nothing next to starting a process).
+    let limits = &config.limits;
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(limits.write_timeout))?;
+    stream.set_read_timeout(Some(limits.head_timeout))?;
     let root = std::fs::canonicalize(&config.root)?;
     serve_connection(&stream, &Context::new(config, root));
     Ok(())

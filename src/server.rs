@@ -6,13 +6,14 @@
 use std::fs;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Limits, Mode};
 use crate::connection::{refuse, Context};
 use crate::handle::ServerHandle;
 use crate::process::Children;
@@ -91,7 +92,10 @@ impl Server {
         config
             .check()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
-        let listeners = bind_all(&config.bind, config.port)?;
+        let listeners = bind_all(&config.bind, config.port)?
+            .into_iter()
+            .map(|l| with_connection_options(l, &config.limits))
+            .collect::<io::Result<Vec<_>>>()?;
         let mut config = config;
         config.root = root.clone();
         Ok(Server {
@@ -226,6 +230,20 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
     ))
 }
 
+/// Sets on the listening socket the options every connection needs, so that Linux copies
+/// them into each accepted socket: no Nagle delay, the write timeout, and the first
+/// request's read timeout. That saves three syscalls per connection, in both modes.
+/// `serve_connection` relies on it; `accepted_sockets_inherit_the_listeners_options`
+/// checks it.
+fn with_connection_options(listener: TcpListener, limits: &Limits) -> io::Result<TcpListener> {
+    // std sets these only on streams; the socket is the same either way.
+    let socket = TcpStream::from(OwnedFd::from(listener));
+    socket.set_nodelay(true)?;
+    socket.set_write_timeout(Some(limits.write_timeout))?;
+    socket.set_read_timeout(Some(limits.head_timeout))?;
+    Ok(TcpListener::from(OwnedFd::from(socket)))
+}
+
 fn no_ipv6(e: &io::Error) -> bool {
     // EAFNOSUPPORT (97) or EADDRNOTAVAIL (99): IPv6 disabled or ::1 not configured.
     matches!(e.raw_os_error(), Some(97) | Some(99)) || e.kind() == io::ErrorKind::AddrNotAvailable
@@ -268,5 +286,30 @@ fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
     match shared.slots.take(Some(&stream)) {
         Some(slot) => shared.workers.dispatch(stream, slot),
         None => refuse(&stream, Status::ServiceUnavailable, &shared.ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_sockets_inherit_the_listeners_options() {
+        let limits = Limits {
+            head_timeout: Duration::from_millis(1500),
+            write_timeout: Duration::from_secs(7),
+            ..Limits::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = with_connection_options(listener, &limits).unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        // serve_connection sets none of these itself: Linux copies them on accept.
+        assert!(accepted.nodelay().unwrap());
+        assert_eq!(accepted.read_timeout().unwrap(), Some(limits.head_timeout));
+        assert_eq!(
+            accepted.write_timeout().unwrap(),
+            Some(limits.write_timeout)
+        );
     }
 }
