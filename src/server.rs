@@ -263,9 +263,14 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&C
             },
             Err(e) => {
                 let out_of_fds = matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12));
+                // The listener's read timeout (set for the sockets it hands out) also
+                // bounds accept: an idle listener wakes up now and then, harmlessly.
                 let quiet = matches!(
                     e.kind(),
-                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
                 );
                 // Report at most once a second: a flood of EMFILE must not flood stderr.
                 if !quiet && last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
@@ -311,5 +316,16 @@ mod tests {
             accepted.write_timeout().unwrap(),
             Some(limits.write_timeout)
         );
+        // The read timeout bounds accept too: the accept loop treats that as quiet.
+        let short = Limits {
+            head_timeout: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        let idle = with_connection_options(TcpListener::bind("127.0.0.1:0").unwrap(), &short);
+        let err = idle.unwrap().accept().unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ));
     }
 }

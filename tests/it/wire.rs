@@ -316,6 +316,9 @@ both_modes! {
         let mut rest = Vec::new();
         s.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, b"");
+        // The listener carries the 0.5 s read timeout for the sockets it hands out, so
+        // accept itself timed out several times meanwhile: that is not an error.
+        assert!(!server.stderr().contains("accept failed"), "{}", server.stderr());
     }
 
     fn over_the_connection_cap_clients_get_503(mode) {
