@@ -71,6 +71,7 @@ struct Row {
 }
 
 fn main() {
+    floor_if_asked();
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
     let secs = if quick { 1.0 } else { 5.0 };
@@ -97,6 +98,7 @@ fn main() {
         ),
     ];
     if !quick {
+        starters.push(("std floor", Box::new(|| start_floor(&root.0))));
         starters.push(("nginx", Box::new(|| start_nginx(&root.0))));
         starters.push(("python3 http.server", Box::new(|| start_python(&root.0))));
     }
@@ -120,8 +122,9 @@ fn main() {
                 load,
             });
         }
-        // python's http.server speaks HTTP/1.0 and closes every connection: nothing to hold.
-        if !name.starts_with("python") {
+        // python's http.server speaks HTTP/1.0 and closes every connection: nothing to
+        // hold; the floor holds its files in memory, so its RSS says nothing.
+        if !name.starts_with("python") && !name.starts_with("std floor") {
             memory.push((name.to_string(), measure_memory(&server, held)));
         }
     }
@@ -253,6 +256,32 @@ fn print_table(rows: &[Row]) {
         }
     }
     println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
+    println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
+    for peer in ["nginx", "std floor", "python3 http.server"] {
+        let ratios: Vec<String> = SCENARIOS
+            .iter()
+            .filter_map(|sc| {
+                let get = |name: &str| {
+                    let r = rows
+                        .iter()
+                        .find(|r| r.scenario == sc.key && r.server == name)?;
+                    Some(if sc.by_transfer {
+                        r.load.mib_per_sec()
+                    } else {
+                        r.load.rps()
+                    })
+                };
+                Some(format!(
+                    "({}) {:.2}x",
+                    sc.key,
+                    get("servedir thread")? / get(peer)?
+                ))
+            })
+            .collect();
+        if !ratios.is_empty() {
+            println!("servedir thread / {peer}: {}", ratios.join("  "));
+        }
+    }
     let thread_vs_process = |key: &str| {
         let get = |name: &str| {
             rows.iter()

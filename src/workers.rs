@@ -71,12 +71,17 @@ impl Workers {
 
     /// Queues a connection for a thread; returns at once.
     pub(crate) fn dispatch(&self, stream: Arc<TcpStream>, slot: Slot) {
-        let mut state = self.lock();
-        state.jobs.push_back((stream, slot));
-        if state.idle > 0 {
+        let (wake_idle, wake_spawner) = {
+            let mut state = self.lock();
+            state.jobs.push_back((stream, slot));
+            (state.idle > 0, state.shortfall() > 0)
+        };
+        // Notified after the lock is released: a thread woken while we still held it
+        // would at once block on the lock again, costing two more context switches.
+        if wake_idle {
             self.work.notify_one();
         }
-        if state.shortfall() > 0 {
+        if wake_spawner {
             self.more.notify_one();
         }
     }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod floor;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -154,6 +156,24 @@ pub fn start_python(root: &Path) -> Option<Running> {
         .arg(root)
         .arg(port.to_string());
     start_peer(command, "python3 http.server", port, None)
+}
+
+/// The std floor (see `floor.rs`): this bench binary, run with [`floor::FLAG`].
+pub fn start_floor(root: &Path) -> Option<Running> {
+    let port = free_port();
+    let mut command = Command::new(std::env::current_exe().ok()?);
+    command.arg(floor::FLAG).arg(port.to_string()).arg(root);
+    start_peer(command, "std floor", port, None)
+}
+
+/// Runs the floor server instead of the bench when the arguments ask for it.
+pub fn floor_if_asked() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, port, root] = args.as_slice() {
+        if flag == floor::FLAG {
+            floor::serve(Path::new(root), port.parse().expect("port"));
+        }
+    }
 }
 
 /// Starts a peer server that will listen on 127.0.0.1:`port`; `None` if it does not come up.
