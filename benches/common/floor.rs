@@ -79,8 +79,9 @@ fn connection(mut s: TcpStream, files: &Files) {
                 Some(bytes) => ("200 OK", bytes),
                 None => ("404 Not Found", b""),
             };
+            let connection = if close { "Connection: close\r\n" } else { "" };
             let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\n\r\n",
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\n{connection}\r\n",
                 body.len()
             );
             if write_both(&mut s, head.as_bytes(), body).is_err() {
