@@ -1,5 +1,7 @@
 //! `cargo bench --bench compare`: servedir (thread and process mode) against peers on one
-//! generated docroot, one server at a time, on loopback, bounded in time.
+//! generated docroot, one server under load at a time, on loopback, bounded in time.
+//! Each cell is 3 rounds of 2 s, the rounds alternating between servers, so that noise
+//! from neighbours on a shared machine falls on every server alike.
 //!
 //! Prints requests/s, transfer, p50/p99 latency and errors per scenario, each as a ratio
 //! to servedir thread mode measured in the same run, then memory while holding idle
@@ -74,12 +76,17 @@ fn main() {
     floor_if_asked();
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
-    let secs = if quick { 1.0 } else { 5.0 };
+    // Rounds alternate between the servers, so a noisy neighbour on a shared machine
+    // hits them all alike; each server is still loaded alone.
+    let (rounds, round_secs) = if quick { (1, 1.0) } else { (3, 2.0) };
     let held = if quick { 100 } else { 1000 };
     let wrk = which("wrk").filter(|_| std::env::var_os("SERVEDIR_BENCH_STD").is_none());
     let root = docroot();
 
-    println!("servedir compare bench: {} s per cell, {}", secs, machine());
+    println!(
+        "servedir compare bench: {rounds} round(s) of {round_secs} s per cell, servers alternating, {}",
+        machine()
+    );
     println!(
         "load generator: {}",
         match &wrk {
@@ -103,31 +110,45 @@ fn main() {
         starters.push(("python3 http.server", Box::new(|| start_python(&root.0))));
     }
 
-    let mut rows = Vec::new();
-    let mut memory = Vec::new();
+    let mut servers = Vec::new();
     for (name, start) in &starters {
-        let Some(server) = start() else {
-            println!("{name}: not installed, skipped");
-            continue;
-        };
-        for sc in SCENARIOS {
-            eprintln!("  {name}: ({}) {}", sc.key, sc.label);
-            let load = match &wrk {
-                Some(wrk) => wrk_load(wrk, server.addr, sc, secs),
-                None => std_load(server.addr, sc.path, sc.conns, sc.keep_alive, secs),
-            };
+        match start() {
+            Some(server) => servers.push((*name, server)),
+            None => println!("{name}: not installed, skipped"),
+        }
+    }
+    let mut rows = Vec::new();
+    for sc in SCENARIOS {
+        let mut loads = vec![Vec::new(); servers.len()];
+        for round in 1..=rounds {
+            for ((name, server), cell) in servers.iter().zip(&mut loads) {
+                eprintln!(
+                    "  ({}) {}: {name}, round {round}/{rounds}",
+                    sc.key, sc.label
+                );
+                cell.push(match &wrk {
+                    Some(wrk) => wrk_load(wrk, server.addr, sc, round_secs),
+                    None => std_load(server.addr, sc.path, sc.conns, sc.keep_alive, round_secs),
+                });
+            }
+        }
+        for ((name, _), cell) in servers.iter().zip(&loads) {
             rows.push(Row {
                 scenario: sc.key,
                 server: name.to_string(),
-                load,
+                load: Load::combine(cell),
             });
         }
+    }
+    let mut memory = Vec::new();
+    for (name, server) in &servers {
         // python's http.server speaks HTTP/1.0 and closes every connection: nothing to
         // hold; the floor holds its files in memory, so its RSS says nothing.
         if !name.starts_with("python") && !name.starts_with("std floor") {
-            memory.push((name.to_string(), measure_memory(&server, held)));
+            memory.push((name.to_string(), measure_memory(server, held)));
         }
     }
+    drop(servers);
     print_table(&rows);
     print_memory(&memory, held);
     println!("\nNoise: the load generator and the server share 2 cores; compare ratios within one run, not absolute numbers across runs.");
@@ -256,7 +277,9 @@ fn print_table(rows: &[Row]) {
         }
     }
     println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
-    println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
+    if rows.iter().any(|r| r.server == "std floor") {
+        println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
+    }
     for peer in ["nginx", "std floor", "python3 http.server"] {
         let ratios: Vec<String> = SCENARIOS
             .iter()

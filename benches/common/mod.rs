@@ -228,6 +228,24 @@ impl Load {
     pub fn mib_per_sec(&self) -> f64 {
         self.bytes as f64 / self.secs / (1024.0 * 1024.0)
     }
+
+    /// Several rounds of one cell as one: counts and time add up; each percentile is the
+    /// median of the rounds' (percentiles of separate runs cannot be merged exactly).
+    pub fn combine(rounds: &[Load]) -> Load {
+        let median = |f: fn(&Load) -> f64| {
+            let mut v: Vec<f64> = rounds.iter().map(f).filter(|x| !x.is_nan()).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        Load {
+            requests: rounds.iter().map(|l| l.requests).sum(),
+            bytes: rounds.iter().map(|l| l.bytes).sum(),
+            errors: rounds.iter().map(|l| l.errors).sum(),
+            secs: rounds.iter().map(|l| l.secs).filter(|s| !s.is_nan()).sum(),
+            p50_us: median(|l| l.p50_us),
+            p99_us: median(|l| l.p99_us),
+        }
+    }
 }
 
 /// Runs `conns` client threads for `secs`, each requesting `path` again and again, on
