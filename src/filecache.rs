@@ -57,7 +57,13 @@ struct State {
 struct Entry {
     id: Identity,
     bytes: Arc<[u8]>,
+    /// What it counts against the budget: its bytes, its key and the bookkeeping, so
+    /// that a folder of thousands of tiny files cannot grow the cache past the budget.
+    cost: usize,
 }
+
+/// Bookkeeping per entry beyond its bytes and key (map slot, Arc and Vec headers).
+const ENTRY_OVERHEAD: usize = 128;
 
 /// What must not change for cached bytes to still be the file's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,13 +165,14 @@ impl FileCache {
             return Some(Arc::clone(&entry.bytes));
         }
         // The file changed: its old bytes are of no use any more.
-        let stale = state.entries.remove(path).map_or(0, |e| e.bytes.len());
+        let stale = state.entries.remove(path).map_or(0, |e| e.cost);
         state.bytes -= stale;
         None
     }
 
     fn insert(&self, path: &Path, id: Identity, bytes: Arc<[u8]>) {
-        if bytes.len() > self.budget {
+        let cost = bytes.len() + path.as_os_str().len() + ENTRY_OVERHEAD;
+        if cost > self.budget {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -174,20 +181,20 @@ impl FileCache {
             bytes: total,
         } = &mut *state;
         if let Some(old) = entries.remove(path) {
-            *total -= old.bytes.len();
+            *total -= old.cost;
         }
         // Evict whatever comes first: the order of a HashMap is as good as random.
-        while *total + bytes.len() > self.budget {
+        while *total + cost > self.budget {
             let Some(victim) = entries.keys().next().cloned() else {
                 break;
             };
-            *total -= entries.remove(&victim).map_or(0, |e| e.bytes.len());
+            *total -= entries.remove(&victim).map_or(0, |e| e.cost);
         }
-        *total += bytes.len();
-        entries.insert(path.to_path_buf(), Entry { id, bytes });
+        *total += cost;
+        entries.insert(path.to_path_buf(), Entry { id, bytes, cost });
     }
 
-    /// Bytes held and entries, for tests.
+    /// What is counted against the budget, and the entries, for tests.
     #[cfg(test)]
     fn usage(&self) -> (usize, usize) {
         let state = self.state.lock().unwrap();
@@ -230,7 +237,12 @@ mod tests {
     }
 
     fn eager() -> FileCache {
-        FileCache::new(64, 200, Duration::ZERO)
+        FileCache::new(64, 4096, Duration::ZERO)
+    }
+
+    /// What an entry for `len` bytes at `path` counts against the budget.
+    fn cost(path: &Path, len: usize) -> usize {
+        len + path.as_os_str().len() + ENTRY_OVERHEAD
     }
 
     #[test]
@@ -242,7 +254,7 @@ mod tests {
         // The first open reads it from disk into memory; the second never opens it.
         assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
         assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
-        assert_eq!(cache.usage(), (5, 1));
+        assert_eq!(cache.usage(), (cost(&path, 5), 1));
     }
 
     #[test]
@@ -286,7 +298,7 @@ mod tests {
         fs::write(&other, b"third!").unwrap();
         fs::rename(&other, &path).unwrap();
         assert_eq!(open(&cache, &path), Some((true, b"third!".to_vec(), 6)));
-        assert_eq!(cache.usage(), (6, 1));
+        assert_eq!(cache.usage(), (cost(&path, 6), 1));
 
         fs::remove_file(&path).unwrap();
         assert_eq!(open(&cache, &path), None);
@@ -305,15 +317,26 @@ mod tests {
     #[test]
     fn the_budget_is_never_exceeded() {
         let d = dir("budget");
-        let cache = eager(); // 200 bytes in all, 64 per file
-        for i in 0..20 {
+        // Room for three entries of 60 bytes (names 10.bin..29.bin, all as long).
+        let each = cost(&d.0.join("10.bin"), 60);
+        let cache = FileCache::new(64, 3 * each + each / 2, Duration::ZERO);
+        for i in 10..30 {
             let path = d.0.join(format!("{i}.bin"));
             fs::write(&path, vec![i as u8; 60]).unwrap();
             assert_eq!(open(&cache, &path), Some((true, vec![i as u8; 60], 60)));
-            let (bytes, entries) = cache.usage();
-            assert!(bytes <= 200 && bytes == entries * 60, "{bytes} {entries}");
+            let (counted, entries) = cache.usage();
+            assert_eq!(counted, entries * each);
+            assert!(entries <= 3, "{entries}");
         }
-        assert_eq!(cache.usage(), (180, 3));
+        assert_eq!(cache.usage(), (3 * each, 3));
+        // Many tiny files count their bookkeeping too: the entry count stays bounded.
+        let tiny = FileCache::new(64, 10 * ENTRY_OVERHEAD, Duration::ZERO);
+        for i in 10..30 {
+            let path = d.0.join(format!("{i}.bin"));
+            fs::write(&path, b"t").unwrap();
+            open(&tiny, &path).unwrap();
+        }
+        assert!(tiny.usage().1 < 10, "{:?}", tiny.usage());
     }
 
     #[test]

@@ -33,6 +33,8 @@
 //!    `.`/`..` resolved without ever climbing above the root.
 //! 6. Find it on disk (`resolve.rs`): hidden names, symlinks out of the root, directories
 //!    (301 to add the slash, then `index.html`), non-regular files.
+//!    Open it (`filecache.rs`): a small file unchanged for a second is served from
+//!    memory, checked against the metadata just fetched (device, inode, size, mtime, ctime).
 //! 7. Write the head and stream the body (`response.rs`), log one line (`log.rs`), and keep
 //!    the connection for the next request unless either side said close.
 //!
