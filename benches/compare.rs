@@ -126,10 +126,13 @@ fn main() {
                     "  ({}) {}: {name}, round {round}/{rounds}",
                     sc.key, sc.label
                 );
-                cell.push(match &wrk {
+                let cpu_before = cpu_tree_us(server.pid());
+                let mut load = match &wrk {
                     Some(wrk) => wrk_load(wrk, server.addr, sc, round_secs),
                     None => std_load(server.addr, sc.path, sc.conns, sc.keep_alive, round_secs),
-                });
+                };
+                load.server_cpu_us = cpu_tree_us(server.pid()) - cpu_before;
+                cell.push(load);
             }
         }
         for ((name, _), cell) in servers.iter().zip(&loads) {
@@ -245,8 +248,8 @@ fn parse_size(s: &str) -> u64 {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}",
-        "scenario", "server", "req/s", "MiB/s", "p50", "p99", "errors", "ratio"
+        "\n{:<34} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}",
+        "scenario", "server", "req/s", "MiB/s", "p50", "p99", "errors", "ratio", "CPU/req"
     );
     for sc in SCENARIOS {
         let base = rows
@@ -264,7 +267,7 @@ fn print_table(rows: &[Row]) {
                 .map(|b| metric(&r.load) / metric(&b.load))
                 .unwrap_or(f64::NAN);
             println!(
-                "{:<34} {:<20} {:>10.0} {:>9.1} {:>9} {:>9} {:>7} {:>7.2}x",
+                "{:<34} {:<20} {:>10.0} {:>9.1} {:>9} {:>9} {:>7} {:>7.2}x {:>9}",
                 format!("({}) {}", sc.key, sc.label),
                 r.server,
                 r.load.rps(),
@@ -272,11 +275,16 @@ fn print_table(rows: &[Row]) {
                 fmt_us(r.load.p50_us),
                 fmt_us(r.load.p99_us),
                 r.load.errors,
-                ratio
+                ratio,
+                match r.load.cpu_per_request_us() {
+                    us if us < 100.0 => format!("{us:.1}us"),
+                    us => fmt_us(us),
+                }
             );
         }
     }
     println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
+    println!("CPU/req: the server's own CPU time (user + system, children included) per request; the load generator's is not counted.");
     if rows.iter().any(|r| r.server == "std floor") {
         println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
     }
