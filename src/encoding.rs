@@ -40,6 +40,12 @@ impl Coding {
 /// field servedir sends no coding: the RFC would allow any, but a client that did not
 /// ask (curl without `--compressed`) would then save compressed bytes.
 pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
+    quality(accept_encoding, coding) > 0
+}
+
+/// The q-value, in thousandths, `accept_encoding` gives `coding`: its own element's, else
+/// that of `*`, else 0 (see [`accepts`]).
+pub fn quality(accept_encoding: &str, coding: Coding) -> u16 {
     let mut star = None;
     for element in accept_encoding.split(',') {
         let mut params = element.split(';');
@@ -56,13 +62,26 @@ pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
         let named = name.eq_ignore_ascii_case(coding.token())
             || (coding == Coding::Gzip && name.eq_ignore_ascii_case("x-gzip"));
         if named {
-            return q > 0;
+            return q;
         }
         if name == "*" {
-            star = Some(q > 0);
+            star = Some(q);
         }
     }
-    star.unwrap_or(false)
+    star.unwrap_or(0)
+}
+
+/// The codings `accept_encoding` allows, the client's favourite first; equal q-values
+/// keep [`Coding::PREFERENCE`] (brotli, then gzip).
+pub fn ranked(accept_encoding: &str) -> Vec<Coding> {
+    let mut allowed: Vec<(u16, Coding)> = Coding::PREFERENCE
+        .iter()
+        .map(|&c| (quality(accept_encoding, c), c))
+        .filter(|&(q, _)| q > 0)
+        .collect();
+    // Stable: ties stay in preference order.
+    allowed.sort_by_key(|&(q, _)| std::cmp::Reverse(q));
+    allowed.into_iter().map(|(_, c)| c).collect()
 }
 
 /// The q-value (in thousandths) a `#( token [; q=…] )` list such as `Accept` gives to
@@ -135,6 +154,25 @@ mod tests {
             assert_eq!(accepts(header, Brotli), *br, "br in {header:?}");
             assert_eq!(accepts(header, Gzip), *gzip, "gzip in {header:?}");
         }
+    }
+
+    #[test]
+    fn ranked_follows_the_clients_q_values_then_brotli() {
+        let table: &[(&str, &[Coding])] = &[
+            ("", &[]),
+            ("gzip, br", &[Brotli, Gzip]),
+            ("br;q=0.5, gzip", &[Gzip, Brotli]),
+            ("gzip;q=0.9, br;q=0.9", &[Brotli, Gzip]),
+            ("gzip;q=0.8, *;q=0.9", &[Brotli, Gzip]),
+            ("*;q=0.5, gzip", &[Gzip, Brotli]),
+            ("br;q=0, gzip;q=0.1", &[Gzip]),
+            ("identity", &[]),
+        ];
+        for (header, want) in table {
+            assert_eq!(ranked(header), *want, "{header:?}");
+        }
+        assert_eq!(quality("gzip;q=0.25", Gzip), 250);
+        assert_eq!(quality("*;q=0.3", Brotli), 300);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::conditional::{evaluate, if_range_allows, Conditions, Precondition, Va
 use crate::config::DEFAULT_CACHE_CONTROL;
 use crate::connection::Context;
 use crate::date::HttpDate;
-use crate::encoding::{accepts, Coding};
+use crate::encoding::{ranked, Coding};
 use crate::filecache::Source;
 use crate::mime;
 use crate::range::{decide, ByteRange, RangeDecision};
@@ -191,10 +191,7 @@ fn choose(
     // with it (RFC 9110 §12.5.5), whether or not a sidecar exists today; and only the
     // codings the client accepts are looked for.
     let accept = head.header("accept-encoding").unwrap_or("");
-    for coding in Coding::PREFERENCE {
-        if !accepts(accept, coding) {
-            continue;
-        }
+    for coding in ranked(accept) {
         let Some(found) = sidecar(&ctx.root, path, coding.extension(), ctx.lookup.policy) else {
             continue;
         };

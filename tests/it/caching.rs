@@ -283,10 +283,13 @@ both_modes! {
         assert_eq!((stale.body.as_slice(), stale.header("content-encoding")), (text.as_slice(), None));
         std::fs::File::options().write(true).open(&gz_path).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
 
-        // Brotli is preferred when both exist and both are accepted.
+        // Brotli is preferred when both exist and both are accepted equally...
         std::fs::write(site.root().join("page.txt.br"), b"pretend brotli").unwrap();
         let br = req(&server, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);
         assert_eq!((br.header("content-encoding"), br.body.as_slice()), (Some("br"), &b"pretend brotli"[..]));
+        // ... unless the client ranks gzip higher.
+        let gz_first = req(&server, "GET", "/page.txt", &["Accept-Encoding: br;q=0.5, gzip"]);
+        assert_eq!((gz_first.header("content-encoding"), gz_first.body.as_slice()), (Some("gzip"), gz.as_slice()));
         // Accept-Encoding decides whenever a sidecar could be served, so a compressible
         // file varies even before it has one (a cache must not keep its identity bytes
         // for gzip clients once a .gz appears); an already-compressed type never does.
