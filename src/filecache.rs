@@ -4,13 +4,19 @@
 //! read, close), more than reading the request and sending the response together. A
 //! file that is small and has not changed for a while is therefore kept in memory,
 //! keyed by its path and checked against the metadata the lookup has just fetched
-//! anyway: device, inode, size, modification and change time must all match. Any write,
-//! rename over it, `chmod` or `touch` changes the change time (which no user can set),
-//! so a hit is always the file as it is on disk now.
+//! anyway: device, inode, size, modification and change time must all match. Any
+//! `write`, truncation, rename over it, `chmod` or `touch` changes the change time (which
+//! no user can set back), so such a change is seen on the very next request.
 //!
 //! A file changed within the last second ([`SETTLE`]) is never cached: timestamps can be
 //! as coarse as a clock tick, so a second write within one tick could otherwise leave the
 //! same metadata on different bytes.
+//!
+//! Some changes leave the metadata alone: writes through a shared memory mapping update
+//! the times only on a page's first write until it is written back (on tmpfs, never
+//! again), an NFS client may answer `lstat` from its attribute cache, FAT's times are
+//! 2 s coarse. So a copy is also trusted for at most [`REVALIDATE`] after it was read:
+//! the next request after that reads the file again. Such changes show within a second.
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
@@ -18,7 +24,7 @@ use std::io::{self, Read, Seek};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::resolve::is_missing;
 
@@ -28,6 +34,11 @@ pub const ENTRY_MAX: u64 = 256 * 1024;
 pub const BUDGET: usize = 16 * 1024 * 1024;
 /// How long a file must have been left alone before it is cached.
 pub const SETTLE: Duration = Duration::from_secs(1);
+/// How long a copy is used before the file is read again, whatever its metadata says.
+pub const REVALIDATE: Duration = Duration::from_secs(1);
+/// The budget of a process-mode child: it serves one connection, so its copies help only
+/// repeated requests on that connection, and thousands of children must stay small.
+pub const CHILD_BUDGET: usize = 256 * 1024 + 4096;
 
 /// Where a file response's bytes come from.
 #[derive(Debug)]
@@ -45,18 +56,23 @@ pub struct FileCache {
     entry_max: u64,
     budget: usize,
     settle: Duration,
+    revalidate: Duration,
 }
 
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<PathBuf, Entry>,
     bytes: usize,
+    /// Files read into memory so far, for tests.
+    fills: usize,
 }
 
 #[derive(Debug)]
 struct Entry {
     id: Identity,
     bytes: Arc<[u8]>,
+    /// When the bytes were read from the file.
+    read_at: Instant,
     /// What it counts against the budget: its bytes, its key and the bookkeeping, so
     /// that a folder of thousands of tiny files cannot grow the cache past the budget.
     cost: usize,
@@ -89,20 +105,26 @@ impl Identity {
 
 impl Default for FileCache {
     fn default() -> FileCache {
-        FileCache::new(ENTRY_MAX, BUDGET, SETTLE)
+        FileCache::new(ENTRY_MAX, BUDGET, SETTLE, REVALIDATE)
     }
 }
 
 impl FileCache {
     /// A cache for files up to `entry_max` bytes, `budget` bytes in all, of files left
-    /// alone for `settle`.
-    pub fn new(entry_max: u64, budget: usize, settle: Duration) -> FileCache {
+    /// alone for `settle`, each copy used for at most `revalidate`.
+    pub fn new(entry_max: u64, budget: usize, settle: Duration, revalidate: Duration) -> FileCache {
         FileCache {
             state: Mutex::new(State::default()),
             entry_max,
             budget,
             settle,
+            revalidate,
         }
+    }
+
+    /// The cache of a process-mode child (see [`CHILD_BUDGET`]).
+    pub fn for_child() -> FileCache {
+        FileCache::new(ENTRY_MAX, CHILD_BUDGET, SETTLE, REVALIDATE)
     }
 
     /// The bytes of the regular file at `path`, whose metadata the lookup just saw as
@@ -161,10 +183,10 @@ impl FileCache {
     fn get(&self, path: &Path, id: Identity) -> Option<Arc<[u8]>> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = state.entries.get(path)?;
-        if entry.id == id {
+        if entry.id == id && entry.read_at.elapsed() < self.revalidate {
             return Some(Arc::clone(&entry.bytes));
         }
-        // The file changed: its old bytes are of no use any more.
+        // The file changed, or the copy is due to be read again: drop it.
         let stale = state.entries.remove(path).map_or(0, |e| e.cost);
         state.bytes -= stale;
         None
@@ -179,7 +201,9 @@ impl FileCache {
         let State {
             entries,
             bytes: total,
+            fills,
         } = &mut *state;
+        *fills += 1;
         if let Some(old) = entries.remove(path) {
             *total -= old.cost;
         }
@@ -191,7 +215,15 @@ impl FileCache {
             *total -= entries.remove(&victim).map_or(0, |e| e.cost);
         }
         *total += cost;
-        entries.insert(path.to_path_buf(), Entry { id, bytes, cost });
+        entries.insert(
+            path.to_path_buf(),
+            Entry {
+                id,
+                bytes,
+                read_at: Instant::now(),
+                cost,
+            },
+        );
     }
 
     /// What is counted against the budget, and the entries, for tests.
@@ -237,7 +269,7 @@ mod tests {
     }
 
     fn eager() -> FileCache {
-        FileCache::new(64, 4096, Duration::ZERO)
+        FileCache::new(64, 4096, Duration::ZERO, Duration::MAX)
     }
 
     /// What an entry for `len` bytes at `path` counts against the budget.
@@ -258,11 +290,30 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_is_read_again_once_it_is_old_enough() {
+        // Writes through a shared mapping may leave the metadata alone; the copy's age
+        // bounds how long they can go unseen.
+        let d = dir("revalidate");
+        let path = d.0.join("a.txt");
+        fs::write(&path, b"hello").unwrap();
+        let fills = |c: &FileCache| c.state.lock().unwrap().fills;
+        let trusting = eager();
+        open(&trusting, &path);
+        open(&trusting, &path);
+        assert_eq!(fills(&trusting), 1);
+        let doubting = FileCache::new(64, 4096, Duration::ZERO, Duration::ZERO);
+        assert_eq!(open(&doubting, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(open(&doubting, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(fills(&doubting), 2);
+        assert_eq!(doubting.usage().1, 1);
+    }
+
+    #[test]
     fn recently_changed_and_large_files_come_from_disk() {
         let d = dir("fresh");
         let path = d.0.join("a.txt");
         fs::write(&path, b"hello").unwrap();
-        let cautious = FileCache::new(64, 200, Duration::from_secs(3600));
+        let cautious = FileCache::new(64, 200, Duration::from_secs(3600), Duration::MAX);
         assert_eq!(open(&cautious, &path), Some((false, b"hello".to_vec(), 5)));
         assert_eq!(cautious.usage(), (0, 0));
 
@@ -319,7 +370,7 @@ mod tests {
         let d = dir("budget");
         // Room for three entries of 60 bytes (names 10.bin..29.bin, all as long).
         let each = cost(&d.0.join("10.bin"), 60);
-        let cache = FileCache::new(64, 3 * each + each / 2, Duration::ZERO);
+        let cache = FileCache::new(64, 3 * each + each / 2, Duration::ZERO, Duration::MAX);
         for i in 10..30 {
             let path = d.0.join(format!("{i}.bin"));
             fs::write(&path, vec![i as u8; 60]).unwrap();
@@ -330,7 +381,7 @@ mod tests {
         }
         assert_eq!(cache.usage(), (3 * each, 3));
         // Many tiny files count their bookkeeping too: the entry count stays bounded.
-        let tiny = FileCache::new(64, 10 * ENTRY_OVERHEAD, Duration::ZERO);
+        let tiny = FileCache::new(64, 10 * ENTRY_OVERHEAD, Duration::ZERO, Duration::MAX);
         for i in 10..30 {
             let path = d.0.join(format!("{i}.bin"));
             fs::write(&path, b"t").unwrap();

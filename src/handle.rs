@@ -127,8 +127,9 @@ impl ServerHandle {
     /// Wakes every accepting thread and joins it; the listeners close with them.
     fn stop_accepting(&mut self) {
         let loops = std::mem::take(&mut self.loops);
-        // accept() has no timeout in std: wake each accepting thread with a connection of
-        // our own (all first, then join: any thread may take any wake-up).
+        // accept() wakes on its own only every --timeout (the listener's read timeout,
+        // there for the sockets it hands out): wake each accepting thread now with a
+        // connection of our own (all first, then join: any thread may take any wake-up).
         let woke = loops.iter().all(|(addr, _)| {
             let mut wake = *addr;
             if wake.ip().is_unspecified() {

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection, Context};
+use crate::filecache::FileCache;
 use crate::response::Status;
 use crate::server::Shared;
 use crate::slots::Slot;
@@ -171,6 +172,8 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     stream.set_write_timeout(Some(limits.write_timeout))?;
     stream.set_read_timeout(Some(limits.head_timeout))?;
     let root = std::fs::canonicalize(&config.root)?;
-    serve_connection(&stream, &Context::new(config, root));
+    let mut ctx = Context::new(config, root);
+    ctx.files = Arc::new(FileCache::for_child());
+    serve_connection(&stream, &ctx);
     Ok(())
 }

@@ -99,6 +99,36 @@ both_modes! {
 }
 
 #[test]
+fn a_child_keeps_few_files_in_memory() {
+    // Thousands of children must stay small: a child's in-memory copies are bounded by
+    // about one 256 KiB file, however many files its connection asks for.
+    let site = Site::new("child-memory");
+    let data = pattern(200 * 1024);
+    for i in 0..60 {
+        std::fs::write(site.root().join(format!("f{i}.bin")), &data).unwrap();
+    }
+    thread::sleep(Duration::from_millis(1100)); // settled: eligible for memory
+    let server = TestServer::start(Mode::Process, &site.root(), &["--quiet"]);
+    let mut reader = BufReader::new(server.connect());
+    for round in 0..2 {
+        for i in 0..60 {
+            let request = format!("GET /f{i}.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+            reader.get_mut().write_all(request.as_bytes()).unwrap();
+            let resp = read_response(&mut reader, false);
+            assert!(
+                resp.status == 200 && resp.body == data,
+                "round {round} file {i}"
+            );
+        }
+    }
+    let kids = server.children();
+    assert_eq!(kids.len(), 1);
+    // 12 MB of files went through; a 16 MiB cache would have kept them all.
+    let rss = proc_rss_kib(kids[0]);
+    assert!(rss < 8 * 1024, "child RSS {rss} KiB");
+}
+
+#[test]
 fn killing_the_parent_leaves_no_child_serving_forever() {
     for signal in ["TERM", "KILL"] {
         let site = Site::new("orphans");
