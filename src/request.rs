@@ -123,7 +123,16 @@ impl HeadError {
 /// # Errors
 /// As [`parse_head`], for what can be seen before the head is complete.
 pub fn head_len(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, HeadError> {
-    let start = head_start(buf);
+    Ok(head_bounds(buf, max_bytes)?.map(|(_, end)| end))
+}
+
+/// Where the request line starts (empty lines before it are skipped) and where the head
+/// ends, once it is complete; see [`head_len`].
+fn head_bounds(buf: &[u8], max_bytes: usize) -> Result<Option<(usize, usize)>, HeadError> {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
     let Some(end) = find_head_end(buf, start) else {
         if buf.len() > max_bytes {
             return Err(too_large(buf, start, max_bytes));
@@ -145,14 +154,7 @@ pub fn head_len(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, HeadError
     if end > max_bytes {
         return Err(too_large(buf, start, max_bytes));
     }
-    Ok(Some(end))
-}
-
-/// Where the request line starts: empty lines before it are skipped.
-fn head_start(buf: &[u8]) -> usize {
-    buf.iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len())
+    Ok(Some((start, end)))
 }
 
 /// Looks for a complete head at the start of `buf` and parses it.
@@ -169,10 +171,9 @@ pub fn parse_head(
     max_bytes: usize,
     max_headers: usize,
 ) -> Result<Parsed<'_>, HeadError> {
-    let Some(end) = head_len(buf, max_bytes)? else {
+    let Some((start, end)) = head_bounds(buf, max_bytes)? else {
         return Ok(Parsed::Partial);
     };
-    let start = head_start(buf);
     let mut lines = buf[start..end].split(|&b| b == b'\n').map(trim_cr);
     let request_line = lines.next().unwrap_or_default();
     let (method, target, version_text, version) = parse_request_line(request_line)?;

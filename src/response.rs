@@ -378,12 +378,10 @@ fn send_range<W: Write>(
     match source {
         Source::Disk(file) => send_file_range(stream, out, file, start, len),
         Source::Memory(bytes) => {
-            let end = start.checked_add(len).ok_or(io::ErrorKind::InvalidInput)?;
-            let range = usize::try_from(start).ok()..usize::try_from(end).ok();
-            let Some(slice) = range
-                .start
-                .zip(range.end)
-                .and_then(|(a, b)| bytes.get(a..b))
+            let first = usize::try_from(start).ok();
+            let Some(slice) = first
+                .zip(usize::try_from(len).ok())
+                .and_then(|(first, n)| bytes.get(first..first.checked_add(n)?))
             else {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
