@@ -710,7 +710,8 @@ pub fn usage() -> String {
         (
             "      --follow-symlinks",
             "Serve files whose real path, after symlinks, is outside ROOT \
-             (otherwise they get 404)"
+             (otherwise they get 404); dot-names on that path stay private \
+             unless --hidden"
                 .to_owned(),
         ),
         (

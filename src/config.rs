@@ -87,6 +87,7 @@ pub struct Config {
     /// Serve files and directories whose name starts with `.` (otherwise 404).
     pub hidden: bool,
     /// Serve files whose real path (after symlinks) lies outside the root (otherwise 404).
+    /// A dot-name anywhere on such a path still keeps it private unless `hidden`.
     pub follow_symlinks: bool,
     /// Write one access-log line per response to standard output.
     pub access_log: bool,

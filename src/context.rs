@@ -3,7 +3,9 @@
 //! Plain data computed at start-up (canonical root, lookup rules, the fields every
 //! response carries), so the per-request path does no configuration work.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -20,6 +22,9 @@ pub struct Context {
     pub config: Config,
     /// The root, canonicalized once at start-up.
     pub root: PathBuf,
+    /// The configured root made absolute, when a symlink on it made it differ from `root`:
+    /// each request then follows it anew (see [`Context::current_root`]).
+    root_link: Option<PathBuf>,
     /// How targets are looked up below the root.
     pub lookup: Lookup,
     /// Fields sent on every response: `Config::headers`, then CORS and cross-origin
@@ -33,7 +38,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for `config`, whose root has already been canonicalized to `root`.
+    /// A context for `config`, whose root has already been canonicalized to `root` (or, if
+    /// that failed, is the configured root made absolute: each request then fails to find
+    /// it, and answers 404, until it exists).
     pub fn new(config: Config, root: PathBuf) -> Context {
         let test_hooks =
             cfg!(debug_assertions) && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some();
@@ -64,13 +71,35 @@ impl Context {
             add("Cross-Origin-Opener-Policy", "same-origin");
             add("Cross-Origin-Embedder-Policy", "require-corp");
         }
+        // `absolute` keeps symlinks (and `..`) as they are, so it differs from the
+        // canonical root exactly when resolving it took a link or a `..`.
+        let root_link = std::path::absolute(&config.root)
+            .ok()
+            .filter(|configured| *configured != root);
         Context {
             config,
             root,
+            root_link,
             lookup,
             headers,
             files: Arc::default(),
             test_hooks,
+        }
+    }
+}
+
+impl Context {
+    /// The canonical root for one request. A root given through a symlink (`servedir
+    /// current` with `current -> releases/41`) is followed on every request, so that
+    /// re-pointing the link (`ln -sfn releases/42 current`) switches the site at once, as
+    /// it does for nginx; a root with no symlink costs nothing here.
+    ///
+    /// # Errors
+    /// The link no longer leads anywhere (for the caller to map: 404).
+    pub(crate) fn current_root(&self) -> io::Result<Cow<'_, Path>> {
+        match &self.root_link {
+            None => Ok(Cow::Borrowed(&self.root)),
+            Some(link) => std::fs::canonicalize(link).map(Cow::Owned),
         }
     }
 }

@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::resolve::is_missing;
+use crate::open;
+use crate::resolve::Policy;
 
 /// Files larger than this are always streamed from disk.
 pub const ENTRY_MAX: u64 = 256 * 1024;
@@ -127,28 +128,31 @@ impl FileCache {
         FileCache::new(ENTRY_MAX, CHILD_BUDGET, SETTLE, REVALIDATE)
     }
 
-    /// The bytes of the regular file at `path`, whose metadata the lookup just saw as
-    /// `seen`, and the metadata that describes them. `None` when it is gone or is no
-    /// longer a regular file.
+    /// The bytes of the regular file at `path` below `root`, whose metadata the lookup
+    /// just saw as `seen`, and the metadata that describes them. `None` when it is gone,
+    /// is no longer a regular file, or is not what `policy` allows (see `open.rs`).
+    ///
+    /// A copy in memory is only ever one read from a file `open.rs` verified, and it is
+    /// used only while `seen` shows that same file (device and inode) unchanged: a name
+    /// swapped since then names another inode, or changed the file's change time.
     ///
     /// # Errors
     /// Opening or reading it failed for another reason (e.g. permission denied).
-    pub fn open(&self, path: &Path, seen: &Metadata) -> io::Result<Option<(Source, Metadata)>> {
+    pub fn open(
+        &self,
+        path: &Path,
+        seen: &Metadata,
+        root: &Path,
+        policy: Policy,
+    ) -> io::Result<Option<(Source, Metadata)>> {
         if seen.len() <= self.entry_max {
             if let Some(bytes) = self.get(path, Identity::of(seen)) {
                 return Ok(Some((Source::Memory(bytes), seen.clone())));
             }
         }
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if is_missing(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            // Replaced by something else between the lookup and the open.
+        let Some((mut file, meta)) = open::file(path, root, policy)? else {
             return Ok(None);
-        }
+        };
         if meta.len() > self.entry_max || !self.settled(&meta, SystemTime::now()) {
             return Ok(Some((Source::Disk(file), meta)));
         }
@@ -239,6 +243,12 @@ mod tests {
     use super::*;
     use std::fs;
 
+    /// The policy of these tests: any file the test itself made may be read.
+    const OPEN: Policy = Policy {
+        hidden: true,
+        follow_symlinks: true,
+    };
+
     struct Dir(PathBuf);
 
     impl Drop for Dir {
@@ -257,7 +267,7 @@ mod tests {
     /// Opens `path` the way a request does: lookup metadata first.
     fn open(cache: &FileCache, path: &Path) -> Option<(bool, Vec<u8>, u64)> {
         let seen = fs::symlink_metadata(path).ok()?;
-        let (source, meta) = cache.open(path, &seen).unwrap()?;
+        let (source, meta) = cache.open(path, &seen, Path::new("/"), OPEN).unwrap()?;
         Some(match source {
             Source::Memory(bytes) => (true, bytes.to_vec(), meta.len()),
             Source::Disk(mut file) => {
@@ -362,7 +372,8 @@ mod tests {
         fs::write(&path, b"x").unwrap();
         let seen = fs::symlink_metadata(&path).unwrap();
         fs::remove_file(&path).unwrap();
-        assert!(eager().open(&path, &seen).unwrap().is_none());
+        let open = eager().open(&path, &seen, Path::new("/"), OPEN);
+        assert!(open.unwrap().is_none());
     }
 
     #[test]

@@ -34,7 +34,9 @@
 //! 6. Find it on disk (`resolve.rs`): hidden names, symlinks out of the root, directories
 //!    (301 to add the slash, then `index.html`), non-regular files.
 //!    Open it (`filecache.rs`): a small file unchanged for a second is served from
-//!    memory, checked against the metadata just fetched (device, inode, size, mtime, ctime).
+//!    memory, checked against the metadata just fetched (device, inode, size, mtime, ctime);
+//!    anything else is opened without blocking and verified through its descriptor to be
+//!    what the policy allows (`open.rs`), whatever happened to its name meanwhile.
 //! 7. Write the head and stream the body (`response.rs`), log one line (`log.rs`), and keep
 //!    the connection for the next request unless either side said close.
 //!
@@ -48,7 +50,9 @@
 //!   filesystem access and a path that climbs above the root is refused
 //!   (`target::tests::hostile_targets`, `target::tests::random_hostile_targets_never_escape`,
 //!   integration test `wire::traversal_never_reaches_a_file_beside_the_root`); symlinks leading out of the root are 404 unless
-//!   allowed (`resolve::tests::table`).
+//!   allowed (`resolve::tests::table`); what is sent comes from an object verified after
+//!   it was opened, so a name swapped mid-request cannot lead out (`open.rs`,
+//!   integration tests `races::*`).
 //! - Dot-files are 404 unless `hidden` (`resolve::tests::table`).
 //! - Request heads are bounded in size, header count and time (`request::tests::limits`,
 //!   integration tests `wire::large_heads_within_and_beyond_the_limit`); writes time out.
@@ -72,6 +76,7 @@ mod handle;
 mod listing;
 mod log;
 pub mod mime;
+mod open;
 mod process;
 pub mod range;
 mod representation;

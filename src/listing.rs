@@ -36,12 +36,19 @@ pub struct Entry {
 /// symlinks whose canonical target is outside `root` (they would be 404). Symlinks inside
 /// the root are listed as what they point to.
 ///
+/// `dir` is opened and verified first (`open.rs`), then read through what was opened, so
+/// a directory swapped for a symlink after the lookup is never listed: `None` then, as
+/// when it is gone.
+///
 /// # Errors
 /// Only from opening `dir` itself (for the caller to map to 403/404/500); a single entry
 /// that cannot be read is left out instead.
-pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<Entry>> {
+pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Option<Vec<Entry>>> {
+    let Some(opened) = crate::open::dir(dir, root, policy)? else {
+        return Ok(None);
+    };
     let mut entries = Vec::new();
-    for dirent in fs::read_dir(dir)? {
+    for dirent in fs::read_dir(opened.path())? {
         let Ok(dirent) = dirent else { continue };
         let Ok(name) = dirent.file_name().into_string() else {
             continue;
@@ -55,7 +62,7 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<E
         let meta = if file_type.is_symlink() {
             // The very rules `resolve.rs` serves by, so the listing never links to a 404:
             // links out of the root or to dot-files, dangling links and loops are left out.
-            match crate::resolve::lookup(&dirent.path(), root, policy) {
+            match crate::resolve::follow(&dirent.path(), root, policy) {
                 Ok(Some(meta)) => Ok(meta),
                 Ok(None) => continue,
                 Err(e) => Err(e),
@@ -77,8 +84,11 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Vec<E
             mtime: meta.modified().ok().and_then(unix_secs),
         });
     }
+    if !opened.still_at(dir, root, policy) {
+        return Ok(None);
+    }
     entries.sort_by(compare);
-    Ok(entries)
+    Ok(Some(entries))
 }
 
 /// Directories first, then names ignoring case; exact bytes break ties so the order is
@@ -711,6 +721,7 @@ mod tests {
         fn listed(root: &Path, policy: Policy) -> Vec<(String, bool, u64)> {
             read_entries(root, root, policy)
                 .unwrap()
+                .unwrap()
                 .into_iter()
                 .map(|e| (e.name, e.is_dir, e.size))
                 .collect()
@@ -733,7 +744,9 @@ mod tests {
                     ("in-link", false, 5),
                 ])
             );
-            let entries = read_entries(&root, &root, Policy::default()).unwrap();
+            let entries = read_entries(&root, &root, Policy::default())
+                .unwrap()
+                .unwrap();
             assert!(entries.iter().all(|e| e.mtime.is_some()), "{entries:?}");
         }
 
@@ -783,6 +796,7 @@ mod tests {
             symlink("../../secret.txt", sub.join("out")).unwrap();
             let names: Vec<String> = read_entries(&sub, &root, Policy::default())
                 .unwrap()
+                .unwrap()
                 .into_iter()
                 .map(|e| e.name)
                 .collect();
@@ -790,10 +804,17 @@ mod tests {
         }
 
         #[test]
-        fn a_missing_directory_is_an_error() {
+        fn a_missing_directory_or_one_that_is_not_allowed_is_none() {
             let (_guard, root) = temp_root("missing");
-            let err = read_entries(&root.join("nope"), &root, Policy::default()).unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+            let strict = Policy::default();
+            assert!(read_entries(&root.join("nope"), &root, strict)
+                .unwrap()
+                .is_none());
+            // A directory swapped for a link out of the root after the lookup.
+            symlink("..", root.join("swapped")).unwrap();
+            assert!(read_entries(&root.join("swapped"), &root, strict)
+                .unwrap()
+                .is_none());
         }
     }
 }

@@ -171,7 +171,10 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(limits.write_timeout))?;
     stream.set_read_timeout(Some(limits.head_timeout))?;
-    let root = std::fs::canonicalize(&config.root)?;
+    // A root that is gone is not this child's to report: each request answers 404, as
+    // in thread mode, rather than the client getting a reset.
+    let root =
+        std::fs::canonicalize(&config.root).or_else(|_| std::path::absolute(&config.root))?;
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
     serve_connection(&stream, &ctx);

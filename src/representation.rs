@@ -30,17 +30,18 @@ struct Chosen {
     varies: bool,
 }
 
-/// The response to a GET or HEAD for the regular file at `path`, already open as
-/// `source`, which `meta` describes.
+/// The response to a GET or HEAD for the regular file at `path` below `root`, already
+/// open as `source`, which `meta` describes.
 pub fn respond(
     head: &Head<'_>,
     ctx: &Context,
+    root: &Path,
     source: Source,
     meta: &Metadata,
     path: &Path,
 ) -> Response {
     let content_type = mime::content_type(path);
-    let chosen = choose(head, ctx, source, meta, path, content_type);
+    let chosen = choose(head, ctx, root, source, meta, path, content_type);
     let mut headers: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(8);
     headers.push(("ETag", chosen.validators.etag.clone().into()));
     if let Some(secs) = chosen.validators.last_modified {
@@ -172,6 +173,7 @@ fn joined<'a>(head: &Head<'a>, name: &str) -> Option<Cow<'a, str>> {
 fn choose(
     head: &Head<'_>,
     ctx: &Context,
+    root: &Path,
     source: Source,
     meta: &Metadata,
     path: &Path,
@@ -192,11 +194,13 @@ fn choose(
     // codings the client accepts are looked for.
     let accept = head.header("accept-encoding").unwrap_or("");
     for coding in ranked(accept) {
-        let Some(found) = sidecar(&ctx.root, path, coding.extension(), ctx.lookup.policy) else {
+        let policy = ctx.lookup.policy;
+        let Some(found) = sidecar(root, path, coding.extension(), policy) else {
             continue;
         };
         // A sidecar older than its file is stale: the plain file is the truth.
-        if let Ok(Some((source, sidecar_meta))) = ctx.files.open(&found.path, &found.meta) {
+        let opened = ctx.files.open(&found.path, &found.meta, root, policy);
+        if let Ok(Some((source, sidecar_meta))) = opened {
             if older(&sidecar_meta, meta) {
                 continue;
             }

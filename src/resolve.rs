@@ -11,6 +11,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::open::allowed;
 use crate::target::Target;
 
 /// What the filesystem says a target names.
@@ -121,10 +122,12 @@ pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Si
     })
 }
 
-/// Metadata of `path` (following symlinks), or `None` when it does not exist, when a
-/// symlink leads out of the root (unless symlinks may be followed), or when a symlink
-/// leads to a dot-file or dot-directory inside the root (unless hidden files may be
-/// served): a link must not open what its target's own name would not.
+/// Metadata of `path` (following symlinks), or `None` when it does not exist, or when a
+/// symlink on the way leads somewhere [`allowed`] refuses: out of the root (unless
+/// symlinks may be followed), or to a path with a dot-name on it (unless hidden files may
+/// be served): a link must not open what its target's own name would not.
+///
+/// This is a check of names, made before opening: `open.rs` verifies what was opened.
 pub(crate) fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
     match walk(path, root, policy) {
         Ok(meta) => Ok(Some(meta)),
@@ -160,21 +163,7 @@ fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
         let prefix = Path::new(OsStr::from_bytes(&bytes[..stop]));
         let meta = fs::symlink_metadata(prefix)?;
         if meta.is_symlink() {
-            let real = fs::canonicalize(path)?;
-            let allowed = match real.strip_prefix(root) {
-                Ok(inside) => {
-                    policy.hidden
-                        || !inside
-                            .iter()
-                            .any(|c| c.as_encoded_bytes().starts_with(b"."))
-                }
-                Err(_) => policy.follow_symlinks,
-            };
-            return if allowed {
-                fs::metadata(&real)
-            } else {
-                Err(io::ErrorKind::NotFound.into())
-            };
+            return follow(path, root, policy)?.ok_or_else(|| io::ErrorKind::NotFound.into());
         }
         last = Some(meta);
     }
@@ -184,10 +173,29 @@ fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
     }
 }
 
+/// Metadata of where `path`, with a symlink on it, really leads, or `None` when
+/// [`allowed`] refuses that place.
+///
+/// # Errors
+/// The path leads nowhere (missing, a loop) or cannot be read.
+pub(crate) fn follow(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
+    let real = fs::canonicalize(path)?;
+    if allowed(&real, root, policy) {
+        fs::metadata(&real).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// A dot-name that `--hidden` guards. `.well-known` (RFC 8615) is public by design:
 /// ACME challenges, security.txt, app links.
 pub(crate) fn is_hidden(name: &str) -> bool {
-    name.starts_with('.') && name != ".well-known"
+    is_hidden_name(name.as_bytes())
+}
+
+/// [`is_hidden`] for a name from the filesystem, which need not be UTF-8.
+pub(crate) fn is_hidden_name(name: &[u8]) -> bool {
+    name.starts_with(b".") && name != b".well-known"
 }
 
 /// Errors that mean "there is nothing here to serve": 404, not 500.
@@ -233,6 +241,11 @@ mod tests {
             std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
             std::os::unix::fs::symlink(".env", root.join("env-link.txt")).unwrap();
             std::os::unix::fs::symlink(".git", root.join("git-link")).unwrap();
+            fs::create_dir_all(base.join("outside/.ssh")).unwrap();
+            fs::write(base.join("outside/.ssh/id_rsa"), "key").unwrap();
+            fs::write(base.join("outside/.env"), "secret").unwrap();
+            std::os::unix::fs::symlink(base.join("outside/.ssh"), root.join("keys")).unwrap();
+            std::os::unix::fs::symlink(base.join("outside/.env"), root.join("env")).unwrap();
         }
         let root = fs::canonicalize(root).unwrap();
         (TempRoot(base), root)
@@ -333,6 +346,15 @@ mod tests {
             "file out-dir/secret.txt"
         );
         assert_eq!(run(&root, "/env-link.txt", open), "file env-link.txt");
+        // Issue 12 #2: following symlinks does not publish the dot-names they lead to.
+        let follow_only = Policy {
+            hidden: false,
+            follow_symlinks: true,
+        };
+        assert_eq!(run(&root, "/keys/id_rsa", follow_only), "404");
+        assert_eq!(run(&root, "/env", follow_only), "404");
+        assert_eq!(run(&root, "/keys/id_rsa", open), "file keys/id_rsa");
+        assert_eq!(run(&root, "/out-link", follow_only), "file out-link");
         let hidden_only = Policy {
             hidden: true,
             follow_symlinks: false,
@@ -355,7 +377,7 @@ mod tests {
         let file = root.join("a.txt");
         assert!(sidecar(&root, &file, "gz", strict).is_some_and(|s| {
             crate::filecache::FileCache::default()
-                .open(&s.path, &s.meta)
+                .open(&s.path, &s.meta, &root, strict)
                 .is_ok_and(|opened| opened.is_some())
         }));
         assert!(

@@ -4,6 +4,8 @@
 //! cleaning, resolution, then what a directory or a miss becomes (listing, SPA fallback,
 //! the custom 404 page). It reads no socket and writes nothing.
 
+use std::path::Path;
+
 use crate::context::{Context, PANIC_PATH};
 use crate::encoding::q_of;
 use crate::listing;
@@ -43,22 +45,29 @@ pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
     let Ok(target) = Target::parse(head.target) else {
         return Response::error(Status::BadRequest);
     };
-    match resolve(&ctx.root, &target, &ctx.lookup) {
-        Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta) {
-            Ok(Some((source, meta))) => representation::respond(head, ctx, source, &meta, &path),
-            Ok(None) => not_found(head, ctx, &target),
+    let root = match ctx.current_root() {
+        Ok(root) => root,
+        Err(e) => return failure(head, &e),
+    };
+    let root = &*root;
+    let policy = ctx.lookup.policy;
+    match resolve(root, &target, &ctx.lookup) {
+        Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {
+            Ok(Some((source, meta))) => {
+                representation::respond(head, ctx, root, source, &meta, &path)
+            }
+            Ok(None) => not_found(head, ctx, root, &target),
             Err(e) => failure(head, &e),
         },
         Ok(Resolved::Redirect(location)) => {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
-        Ok(Resolved::Listing(dir)) => {
-            match listing::read_entries(&dir, &ctx.root, ctx.lookup.policy) {
-                Ok(entries) => list(head, &target, &entries),
-                Err(e) => failure(head, &e),
-            }
-        }
-        Ok(Resolved::NotFound) => not_found(head, ctx, &target),
+        Ok(Resolved::Listing(dir)) => match listing::read_entries(&dir, root, policy) {
+            Ok(Some(entries)) => list(head, &target, &entries),
+            Ok(None) => not_found(head, ctx, root, &target),
+            Err(e) => failure(head, &e),
+        },
+        Ok(Resolved::NotFound) => not_found(head, ctx, root, &target),
         Err(e) => failure(head, &e),
     }
 }
@@ -129,7 +138,7 @@ fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Respons
 }
 
 /// A miss: the SPA's index for a page navigation, else 404 with ROOT/404.html if any.
-fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
+fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
     // A file at the top of the root, by the usual rules (hidden, symlinks).
     let page = |name: &str| {
         let t = Target {
@@ -137,15 +146,18 @@ fn not_found(head: &Head<'_>, ctx: &Context, target: &Target) -> Response {
             trailing_slash: false,
             query: None,
         };
-        let Ok(Resolved::File { meta, path }) = resolve(&ctx.root, &t, &ctx.lookup) else {
+        let Ok(Resolved::File { meta, path }) = resolve(root, &t, &ctx.lookup) else {
             return None;
         };
-        let (source, meta) = ctx.files.open(&path, &meta).ok()??;
+        let opened = ctx.files.open(&path, &meta, root, ctx.lookup.policy);
+        let (source, meta) = opened.ok()??;
         Some((source, meta, path))
     };
     let spa_page = ctx.config.spa && looks_like_navigation(head, target);
     let mut resp = match spa_page.then(|| page(&ctx.lookup.index)).flatten() {
-        Some((source, meta, path)) => representation::respond(head, ctx, source, &meta, &path),
+        Some((source, meta, path)) => {
+            representation::respond(head, ctx, root, source, &meta, &path)
+        }
         None => match page(NOT_FOUND_PAGE) {
             Some((source, meta, _)) => Response {
                 status: Status::NotFound,

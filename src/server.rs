@@ -97,7 +97,9 @@ impl Server {
             .map(|l| with_connection_options(l, &config.limits))
             .collect::<io::Result<Vec<_>>>()?;
         let mut config = config;
-        config.root = root.clone();
+        // Absolute but not canonical: a root given through a symlink is followed per
+        // request (`Context::current_root`), also by process mode's children.
+        config.root = std::path::absolute(&config.root).unwrap_or_else(|_| root.clone());
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
@@ -122,7 +124,8 @@ impl Server {
             .collect()
     }
 
-    /// The served directory, canonicalized.
+    /// The served directory, canonicalized when the server was bound. A root given through
+    /// a symlink is followed anew by every request, so it may lead elsewhere later.
     pub fn root(&self) -> &Path {
         &self.shared.ctx.root
     }

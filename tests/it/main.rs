@@ -10,5 +10,6 @@ mod hostile;
 mod http;
 mod library;
 mod process;
+mod races;
 mod robust;
 mod wire;

@@ -1,0 +1,353 @@
+//! Opening what resolution found, so that what is read is what the policy allows.
+//!
+//! `resolve.rs` checks names before anything is opened, but a name checked is not a name
+//! opened: someone who can write below the root can swap a checked file or directory for
+//! a symlink (or a FIFO) between the check and the `open`. So the object is verified
+//! *after* it is opened, through its descriptor: it must be of the expected type, and its
+//! real path must be one the policy allows ([`allowed`]). It decides nothing else.
+//!
+//! # Platform-specific behavior
+//! On Linux the real path of an open descriptor is read from `/proc/self/fd/N`, and a
+//! directory is read through that same link, so the verification has no window at all.
+//! Where that is not available (no `/proc` mounted, other platforms), the path is looked up
+//! again after opening and must still lead, by the policy's rules, to the very object that
+//! was opened (same device and inode): a swap must then happen twice, in step with two
+//! lookups, to succeed.
+
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use crate::resolve::{is_hidden_name, lookup, Policy};
+
+/// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
+/// connection's thread past every timeout), and a terminal must not become ours. Regular
+/// files and directories ignore both. std has no names for them, so they are spelt here.
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+const NO_BLOCK: i32 = 0o4000 | 0o400;
+#[cfg(all(target_os = "linux", any(target_arch = "mips", target_arch = "mips64")))]
+const NO_BLOCK: i32 = 0x80 | 0x800;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "sparc", target_arch = "sparc64")
+))]
+const NO_BLOCK: i32 = 0x4000 | 0x8000;
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+const NO_BLOCK: i32 = 0x4 | 0x20000;
+#[cfg(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
+const NO_BLOCK: i32 = 0x4 | 0x8000;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+)))]
+compile_error!("servedir needs this platform's O_NONBLOCK and O_NOCTTY values in open.rs");
+
+/// A directory opened and verified, to be read through [`OpenDir::path`].
+#[derive(Debug)]
+pub struct OpenDir {
+    /// Held open so that `path` keeps naming it (on Linux, `/proc/self/fd/N`).
+    _dir: File,
+    path: PathBuf,
+    meta: Metadata,
+}
+
+impl OpenDir {
+    /// A path that names the verified directory: on Linux its descriptor's link, which
+    /// cannot be swapped; elsewhere the path it was opened by.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether `dir` (the path it was opened by) still names this directory; always true
+    /// where it is read through its descriptor.
+    pub fn still_at(&self, dir: &Path, root: &Path, policy: Policy) -> bool {
+        self.path != dir || is_same(&lookup(dir, root, policy).ok().flatten(), &self.meta)
+    }
+}
+
+/// Opens the regular file at `path` (below the canonical `root`), without blocking, and
+/// verifies it. `None` when it is gone, not a regular file, or not allowed.
+///
+/// # Errors
+/// Opening or verifying failed for another reason (e.g. permission denied).
+pub fn file(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<(File, Metadata)>> {
+    let Some((file, meta)) = open(path)? else {
+        return Ok(None);
+    };
+    if !meta.is_file() || !verify(&file, &meta, path, root, policy)? {
+        return Ok(None);
+    }
+    Ok(Some((file, meta)))
+}
+
+/// Opens the directory at `path` (below the canonical `root`) and verifies it, for a
+/// listing. `None` when it is gone, not a directory, or not allowed.
+///
+/// # Errors
+/// Opening or verifying failed for another reason (e.g. permission denied).
+pub fn dir(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<OpenDir>> {
+    let Some((dir, meta)) = open(path)? else {
+        return Ok(None);
+    };
+    if !meta.is_dir() || !verify(&dir, &meta, path, root, policy)? {
+        return Ok(None);
+    }
+    let path = match proc_path(&dir) {
+        Some(link) if fs::read_link(&link).is_ok() => link,
+        _ => path.to_path_buf(),
+    };
+    Ok(Some(OpenDir {
+        _dir: dir,
+        path,
+        meta,
+    }))
+}
+
+/// Whether an object whose real (canonical) path is `real` may be served: inside `root`
+/// with no hidden name below it, or, with `follow_symlinks`, outside it with no hidden
+/// name anywhere on its path (`--hidden` lifts the name rule). A link out of the root
+/// must not publish `~/.ssh` just because the link's own name is innocent.
+pub fn allowed(real: &Path, root: &Path, policy: Policy) -> bool {
+    let names = match real.strip_prefix(root) {
+        Ok(inside) => inside,
+        Err(_) if policy.follow_symlinks => real,
+        Err(_) => return false,
+    };
+    policy.hidden
+        || !names.components().any(|c| match c {
+            Component::Normal(name) => is_hidden_name(name.as_encoded_bytes()),
+            // A real path has no `.` or `..`; should one appear, refuse.
+            Component::CurDir | Component::ParentDir => true,
+            Component::RootDir | Component::Prefix(_) => false,
+        })
+}
+
+/// Opens `path` for reading without blocking; `None` when there is nothing there.
+fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(NO_BLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if crate::resolve::is_missing(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    Ok(Some((file, meta)))
+}
+
+/// Whether the opened object is one the policy allows at its real path.
+fn verify(
+    file: &File,
+    meta: &Metadata,
+    path: &Path,
+    root: &Path,
+    policy: Policy,
+) -> io::Result<bool> {
+    if let Some(link) = proc_path(file) {
+        if let Ok(real) = fs::read_link(link) {
+            // A file deleted since it was opened reads as "PATH (deleted)": still where
+            // it was, and still what was opened.
+            return Ok(real.is_absolute() && allowed(&real, root, policy));
+        }
+    }
+    // No descriptor path: what `path` leads to now, by the rules, must be what we opened.
+    Ok(is_same(&lookup(path, root, policy)?, meta))
+}
+
+fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
+    found
+        .as_ref()
+        .is_some_and(|m| m.dev() == opened.dev() && m.ino() == opened.ino())
+}
+
+/// The `/proc` link that names an open descriptor, on Linux.
+#[cfg(target_os = "linux")]
+fn proc_path(file: &File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    Some(PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn proc_path(_file: &File) -> Option<PathBuf> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+    use std::os::unix::fs::symlink;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    const STRICT: Policy = Policy {
+        hidden: false,
+        follow_symlinks: false,
+    };
+    const FOLLOW: Policy = Policy {
+        hidden: false,
+        follow_symlinks: true,
+    };
+    const OPEN: Policy = Policy {
+        hidden: true,
+        follow_symlinks: true,
+    };
+
+    #[test]
+    fn allowed_table() {
+        let root = Path::new("/srv/site");
+        let table: &[(&str, Policy, bool)] = &[
+            ("/srv/site/a.txt", STRICT, true),
+            ("/srv/site", STRICT, true),
+            ("/srv/site/dir/a.txt", STRICT, true),
+            ("/srv/site/.env", STRICT, false),
+            ("/srv/site/dir/.git/config", STRICT, false),
+            ("/srv/site/.well-known/security.txt", STRICT, true),
+            ("/srv/site/.env", OPEN, true),
+            ("/srv/sitex/a.txt", STRICT, false),
+            ("/srv/secret.txt", STRICT, false),
+            ("/srv/secret.txt", FOLLOW, true),
+            // `root/keys -> ../outside/.ssh`: the real path's names count (issue 12 #2).
+            ("/home/u/outside/.ssh/id_rsa", FOLLOW, false),
+            ("/home/u/outside/.env", FOLLOW, false),
+            ("/home/u/outside/.ssh/id_rsa", OPEN, true),
+            ("/srv/site/../secret.txt", STRICT, false),
+        ];
+        for &(real, policy, want) in table {
+            assert_eq!(
+                allowed(Path::new(real), root, policy),
+                want,
+                "{real} {policy:?}"
+            );
+        }
+        // The filesystem root as the served root.
+        assert!(allowed(Path::new("/etc/hostname"), Path::new("/"), STRICT));
+        assert!(!allowed(
+            Path::new("/home/u/.ssh/id_rsa"),
+            Path::new("/"),
+            STRICT
+        ));
+    }
+
+    /// A root with `a.txt`, `.env`, a secret beside it and links of every kind.
+    fn site() -> (TempDir, PathBuf) {
+        let base = TempDir::new("open");
+        let root = base.path().join("root");
+        fs::create_dir_all(root.join("dir")).unwrap();
+        fs::create_dir_all(base.path().join("outside/.ssh")).unwrap();
+        fs::write(root.join("a.txt"), "inside").unwrap();
+        fs::write(root.join(".env"), "hidden").unwrap();
+        fs::write(base.path().join("secret.txt"), "SECRET").unwrap();
+        fs::write(base.path().join("outside/.ssh/id_rsa"), "KEY").unwrap();
+        symlink("../secret.txt", root.join("out-link")).unwrap();
+        symlink("..", root.join("up")).unwrap();
+        symlink(".env", root.join("env-link")).unwrap();
+        symlink("a.txt", root.join("in-link")).unwrap();
+        symlink("../outside/.ssh", root.join("keys")).unwrap();
+        let root = fs::canonicalize(root).unwrap();
+        (base, root)
+    }
+
+    fn read(path: &Path, root: &Path, policy: Policy) -> Option<String> {
+        let (file, _) = file(path, root, policy).unwrap()?;
+        Some(io::read_to_string(file).unwrap())
+    }
+
+    #[test]
+    fn what_is_opened_is_checked_where_it_really_is() {
+        let (_base, root) = site();
+        // Each of these paths is opened as it is, as if a swap had beaten the lookup.
+        assert_eq!(
+            read(&root.join("a.txt"), &root, STRICT).as_deref(),
+            Some("inside")
+        );
+        assert_eq!(
+            read(&root.join("in-link"), &root, STRICT).as_deref(),
+            Some("inside")
+        );
+        assert_eq!(read(&root.join("out-link"), &root, STRICT), None);
+        assert_eq!(read(&root.join("up/secret.txt"), &root, STRICT), None);
+        assert_eq!(read(&root.join("env-link"), &root, STRICT), None);
+        assert_eq!(read(&root.join("keys/id_rsa"), &root, FOLLOW), None);
+        assert_eq!(
+            read(&root.join("out-link"), &root, FOLLOW).as_deref(),
+            Some("SECRET")
+        );
+        assert_eq!(
+            read(&root.join("keys/id_rsa"), &root, OPEN).as_deref(),
+            Some("KEY")
+        );
+        assert_eq!(read(&root.join("missing"), &root, STRICT), None);
+        assert_eq!(read(&root.join("dir"), &root, STRICT), None, "not a file");
+    }
+
+    #[test]
+    fn directories_are_verified_and_read_through_what_was_opened() {
+        let (_base, root) = site();
+        let opened = dir(&root.join("dir"), &root, STRICT).unwrap().unwrap();
+        fs::write(root.join("dir/x"), "").unwrap();
+        let names: Vec<_> = fs::read_dir(opened.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["x"]);
+        assert!(opened.still_at(&root.join("dir"), &root, STRICT));
+        assert!(dir(&root.join("up"), &root, STRICT).unwrap().is_none());
+        assert!(dir(&root.join("up"), &root, FOLLOW).unwrap().is_some());
+        assert!(dir(&root.join("keys"), &root, FOLLOW).unwrap().is_none());
+        assert!(dir(&root.join("a.txt"), &root, STRICT).unwrap().is_none());
+        #[cfg(target_os = "linux")]
+        {
+            // Swapped after opening: the listing still reads what was verified.
+            fs::rename(root.join("dir"), root.join("moved")).unwrap();
+            symlink("..", root.join("dir")).unwrap();
+            let names: Vec<_> = fs::read_dir(opened.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["x"]);
+        }
+    }
+
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let (_base, root) = site();
+        let fifo = root.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "mkfifo is needed for this test"
+        );
+        symlink("/dev/null", root.join("null")).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let root2 = root.clone();
+        std::thread::spawn(move || {
+            let results = (
+                file(&root2.join("pipe"), &root2, OPEN).map(|o| o.is_none()),
+                file(&root2.join("null"), &root2, OPEN).map(|o| o.is_none()),
+            );
+            let _ = tx.send(results);
+        });
+        // A blocking open of a FIFO with no writer would never return.
+        let (pipe, null) = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("opening a FIFO blocked");
+        assert!(pipe.unwrap(), "a FIFO is not a file");
+        assert!(null.unwrap(), "a device is not a file");
+    }
+}
