@@ -376,6 +376,30 @@ mod tests {
         assert!(open.unwrap().is_none());
     }
 
+    /// Issue 12 #1: a cached copy is no way around the check of what is opened. The
+    /// name of a cached file swapped for a link out of the root, as a racing lookup may
+    /// see it, gets neither the copy nor the secret.
+    #[test]
+    fn a_cached_name_swapped_for_a_link_out_of_the_root_gets_nothing() {
+        let d = dir("swap");
+        let root = d.0.join("root");
+        fs::create_dir_all(&root).unwrap();
+        let root = fs::canonicalize(root).unwrap();
+        let path = root.join("a.txt");
+        fs::write(&path, b"inside").unwrap();
+        fs::write(d.0.join("secret.txt"), b"SECRET").unwrap();
+        let strict = Policy::default();
+        let cache = eager();
+        let seen = fs::metadata(&path).unwrap();
+        let (source, _) = cache.open(&path, &seen, &root, strict).unwrap().unwrap();
+        assert!(matches!(source, Source::Memory(ref b) if &b[..] == b"inside"));
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("../secret.txt", &path).unwrap();
+        // What a lookup raced by the swap could report: the secret's own metadata.
+        let seen = fs::metadata(&path).unwrap();
+        assert!(cache.open(&path, &seen, &root, strict).unwrap().is_none());
+    }
+
     #[test]
     fn the_budget_is_never_exceeded() {
         let d = dir("budget");

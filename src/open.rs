@@ -87,7 +87,7 @@ pub fn file(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<(File
     let Some((file, meta)) = open(path)? else {
         return Ok(None);
     };
-    if !meta.is_file() || !verify(&file, &meta, path, root, policy)? {
+    if !meta.is_file() || verify(&file, &meta, path, root, policy)? == Verified::No {
         return Ok(None);
     }
     Ok(Some((file, meta)))
@@ -102,12 +102,13 @@ pub fn dir(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<OpenDi
     let Some((dir, meta)) = open(path)? else {
         return Ok(None);
     };
-    if !meta.is_dir() || !verify(&dir, &meta, path, root, policy)? {
+    if !meta.is_dir() {
         return Ok(None);
     }
-    let path = match proc_path(&dir) {
-        Some(link) if fs::read_link(&link).is_ok() => link,
-        _ => path.to_path_buf(),
+    let path = match verify(&dir, &meta, path, root, policy)? {
+        Verified::No => return Ok(None),
+        Verified::ByDescriptor(link) => link,
+        Verified::ByPath => path.to_path_buf(),
     };
     Ok(Some(OpenDir {
         _dir: dir,
@@ -150,6 +151,17 @@ fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
     Ok(Some((file, meta)))
 }
 
+/// The outcome of [`verify`].
+#[derive(Debug, PartialEq, Eq)]
+enum Verified {
+    /// Not what the policy allows (or no longer where it was looked up).
+    No,
+    /// Allowed, checked through this link to the descriptor, which names it for good.
+    ByDescriptor(PathBuf),
+    /// Allowed, checked by looking its path up again.
+    ByPath,
+}
+
 /// Whether the opened object is one the policy allows at its real path.
 fn verify(
     file: &File,
@@ -157,16 +169,26 @@ fn verify(
     path: &Path,
     root: &Path,
     policy: Policy,
-) -> io::Result<bool> {
+) -> io::Result<Verified> {
     if let Some(link) = proc_path(file) {
-        if let Ok(real) = fs::read_link(link) {
+        if let Ok(real) = fs::read_link(&link) {
             // A file deleted since it was opened reads as "PATH (deleted)": still where
             // it was, and still what was opened.
-            return Ok(real.is_absolute() && allowed(&real, root, policy));
+            let ok = real.is_absolute() && allowed(&real, root, policy);
+            return Ok(if ok {
+                Verified::ByDescriptor(link)
+            } else {
+                Verified::No
+            });
         }
     }
-    // No descriptor path: what `path` leads to now, by the rules, must be what we opened.
-    Ok(is_same(&lookup(path, root, policy)?, meta))
+    by_path(meta, path, root, policy)
+}
+
+/// No descriptor path: what `path` leads to now, by the rules, must be what was opened.
+fn by_path(opened: &Metadata, path: &Path, root: &Path, policy: Policy) -> io::Result<Verified> {
+    let same = is_same(&lookup(path, root, policy)?, opened);
+    Ok(if same { Verified::ByPath } else { Verified::No })
 }
 
 fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
@@ -322,6 +344,27 @@ mod tests {
                 .collect();
             assert_eq!(names, ["x"]);
         }
+    }
+
+    /// The check used where no descriptor path exists (macOS, Linux without `/proc`).
+    #[test]
+    fn without_a_descriptor_path_the_name_must_still_lead_to_what_was_opened() {
+        let (_base, root) = site();
+        let a = root.join("a.txt");
+        let (_file, meta) = open(&a).unwrap().unwrap();
+        assert_eq!(by_path(&meta, &a, &root, STRICT).unwrap(), Verified::ByPath);
+        let (_link, via_link) = open(&root.join("in-link")).unwrap().unwrap();
+        let in_link = root.join("in-link");
+        assert_eq!(
+            by_path(&via_link, &in_link, &root, STRICT).unwrap(),
+            Verified::ByPath
+        );
+        // Opened through a swapped-in link out of the root: the name now leads elsewhere
+        // (or nowhere allowed), so what was opened is refused.
+        let (_secret, secret) = open(&root.join("out-link")).unwrap().unwrap();
+        let out = root.join("out-link");
+        assert_eq!(by_path(&secret, &out, &root, STRICT).unwrap(), Verified::No);
+        assert_eq!(by_path(&secret, &a, &root, STRICT).unwrap(), Verified::No);
     }
 
     #[test]
