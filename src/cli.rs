@@ -1105,6 +1105,11 @@ mod tests {
             "0x10",
             "1s",
             "99999999999999999999",
+            // Issue 12, item 9: floats and huge values get this clear error, never a panic.
+            "1e30",
+            "18446744073709551616",
+            "18446744073709551615.999999999",
+            "inf",
         ];
         for text in bad {
             for option in ["--timeout", "--keep-alive", "--write-timeout"] {
