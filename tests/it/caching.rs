@@ -244,6 +244,30 @@ both_modes! {
         }
     }
 
+    fn a_sidecar_with_the_mtime_brotli_writes_is_served(mode) {
+        // Issue 12, item 10: the `brotli` CLI gives FILE.br its input's mtime rounded
+        // down to whole seconds (gzip keeps the nanoseconds), so a fresh .br looked up to
+        // 0.999 s older than its file and was never served. Staleness is to the second.
+        let site = Site::new("brotli-mtime");
+        let x = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let set = |name: &str, t: std::time::SystemTime| {
+            let path = site.root().join(name);
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
+        };
+        for (name, br_mtime) in [("fresh.txt", x), ("stale.txt", x - std::time::Duration::from_secs(1))] {
+            std::fs::write(site.root().join(name), b"plain text\n".repeat(20)).unwrap();
+            std::fs::write(site.root().join(format!("{name}.br")), b"pretend brotli").unwrap();
+            set(name, x + std::time::Duration::from_millis(700));
+            set(&format!("{name}.br"), br_mtime);
+        }
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let fresh = req(&server, "GET", "/fresh.txt", &["Accept-Encoding: br"]);
+        assert_eq!((fresh.status, fresh.header("content-encoding"), fresh.body.as_slice()), (200, Some("br"), &b"pretend brotli"[..]));
+        let stale = req(&server, "GET", "/stale.txt", &["Accept-Encoding: br"]);
+        assert_eq!((stale.status, stale.header("content-encoding")), (200, None));
+        assert_eq!(stale.body, b"plain text\n".repeat(20));
+    }
+
     fn precompressed_sidecars_are_negotiated(mode) {
         let site = Site::new("precompressed");
         let text = b"hello, compressed world\n".repeat(20);
