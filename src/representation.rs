@@ -87,11 +87,15 @@ pub fn respond(
         headers.push(("Content-Encoding", coding.token().into()));
     }
     let len = chosen.len;
+    // RFC 9110 §14.2: a server MUST ignore Range on any method but GET, so HEAD shows the
+    // full representation's headers: 200, the whole length, no Content-Range (issue 12,
+    // item 14; nginx answers 206 here).
     let decision = match head.header("range") {
         Some(range)
-            if head
-                .header("if-range")
-                .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
+            if head.method == "GET"
+                && head
+                    .header("if-range")
+                    .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
         {
             decide(range, len)
         }
