@@ -127,7 +127,8 @@ pub struct Config {
     /// `Cross-Origin-Embedder-Policy: require-corp`), for SharedArrayBuffer and wasm threads.
     pub coi: bool,
     /// Extra fields sent on every response, e.g. `("Access-Control-Allow-Origin", "*")`.
-    /// Names must be tokens and values visible ASCII; `Server::bind` checks.
+    /// Names must be tokens and values visible ASCII, spaces and tabs (or empty);
+    /// `Server::bind` checks.
     pub headers: Vec<(String, String)>,
     /// Called once for every response, just before it is sent; see [`Observer`].
     /// Thread mode only: process mode's children are other processes.
@@ -226,7 +227,9 @@ impl Default for Config {
 /// unreadable). Returns what is wrong.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> {
     use crate::request::{is_field_value, is_token};
-    if !is_token(name) || !is_field_value(value) {
+    // An empty value is legal (RFC 9110 §5.5: `field-value = *field-content`) and has
+    // uses, e.g. an empty `X-Robots-Tag:` override; `-H 'X-Empty:'` was refused.
+    if !is_token(name) || !(value.is_empty() || is_field_value(value)) {
         return Err("expected a token name and a value of visible ASCII characters");
     }
     let framing = ["content-length", "transfer-encoding", "connection"];
