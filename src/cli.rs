@@ -419,23 +419,27 @@ fn index_name(value: &str, name: &str) -> Result<String, CliError> {
 
 /// `Name: value`, checked as `Server::bind` checks `Config::headers`.
 fn header_line(value: &str, name: &str) -> Result<(String, String), CliError> {
-    let (n, v) = value.split_once(':').unwrap_or((value, ""));
-    let (n, v) = (n.to_owned(), v.trim().to_owned());
-    match crate::config::check_header(&n, &v) {
-        Ok(()) => Ok((n, v)),
-        Err(why) => {
-            let example = if why.starts_with("expected") {
-                ", like 'Access-Control-Allow-Origin: *'"
-            } else {
-                ""
-            };
-            Err(CliError::new(format!(
-                "invalid value {} for {}: {why}{example}",
-                quote(value),
-                quote(name)
-            )))
+    // `X-Empty:` is an empty value (legal); `X-Empty` without a colon is a mistake.
+    let checked = match value.split_once(':') {
+        // Only SP/HTAB are whitespace around a value (RFC 9110 §5.6.3).
+        Some((n, v)) => {
+            let (n, v) = (n.to_owned(), crate::request::trim_ows(v).to_owned());
+            crate::config::check_header(&n, &v).map(|()| (n, v))
         }
-    }
+        None => Err("expected a token name and a value of visible ASCII characters"),
+    };
+    checked.map_err(|why| {
+        let example = if why.starts_with("expected") {
+            ", like 'Access-Control-Allow-Origin: *'"
+        } else {
+            ""
+        };
+        CliError::new(format!(
+            "invalid value {} for {}: {why}{example}",
+            quote(value),
+            quote(name)
+        ))
+    })
 }
 
 fn port(value: &str, name: &str) -> Result<u16, CliError> {
@@ -1021,6 +1025,15 @@ mod tests {
                 ],
                 |c| c.headers = vec![("X-A".into(), "1".into()), ("X-B".into(), "2".into())],
             ),
+            (
+                // An empty value is legal (RFC 9110 §5.5); issue 12, item 13.
+                &[
+                    &["-H", "X-Empty:"],
+                    &["-HX-Empty: \t "],
+                    &["--header=X-Empty:"],
+                ],
+                |c| c.headers = vec![("X-Empty".into(), String::new())],
+            ),
             (&[&["--quiet"], &["-q"], &["-q", "-q"]], |c| {
                 c.access_log = false
             }),
@@ -1106,6 +1119,11 @@ mod tests {
             "0x10",
             "1s",
             "99999999999999999999",
+            // Issue 12, item 9: floats and huge values get this clear error, never a panic.
+            "1e30",
+            "18446744073709551616",
+            "18446744073709551615.999999999",
+            "inf",
         ];
         for text in bad {
             for option in ["--timeout", "--keep-alive", "--write-timeout"] {

@@ -7,6 +7,7 @@
 use std::time::SystemTime;
 
 use crate::date;
+use crate::request::trim_ows;
 
 /// A representation's validators.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,11 +312,6 @@ fn is_star(field: &str) -> bool {
 /// Parses an HTTP-date field value, tolerating surrounding OWS (RFC 9110 §5.5).
 fn parse_date(field: &str) -> Option<u64> {
     date::parse_http_date(trim_ows(field))
-}
-
-/// Strips optional whitespace (`OWS = *( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
 }
 
 /// Skips leading OWS in a byte slice.

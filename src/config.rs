@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The port servedir listens on when none is given (the lesson's port).
 pub const DEFAULT_PORT: u16 = 7890;
@@ -35,6 +35,9 @@ impl Mode {
 }
 
 /// Bounds that keep one client (or many) from exhausting the server.
+///
+/// A timeout longer than about 100 years (up to `Duration::MAX`) is not an error: it
+/// means "practically never" and is cut to 100 years, so it cannot overflow the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request head (request line and headers) in bytes; larger → 431.
@@ -66,6 +69,19 @@ impl Default for Limits {
             max_discard_body: 64 * 1024,
         }
     }
+}
+
+/// How far "practically never" is: about 100 years. Longer timeouts and grace periods are
+/// cut to this, so that adding one to `Instant::now()` cannot overflow.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// The instant `d` after `now`, saturating: `d` is cut to [`FAR_FUTURE`], so a caller's
+/// `Duration::MAX` (library misuse, or "no limit") never panics on `Instant + Duration`
+/// (issue 12, item 9). Every deadline built from a configured duration goes through this.
+pub(crate) fn deadline(now: Instant, d: Duration) -> Instant {
+    // Every platform's Instant holds a century past now; should one not, `now` (a
+    // deadline already passed) is the safe answer: a timeout, never a panic.
+    now.checked_add(d.min(FAR_FUTURE)).unwrap_or(now)
 }
 
 /// Everything a [`Server`](crate::Server) needs to know.
@@ -112,7 +128,8 @@ pub struct Config {
     /// `Cross-Origin-Embedder-Policy: require-corp`), for SharedArrayBuffer and wasm threads.
     pub coi: bool,
     /// Extra fields sent on every response, e.g. `("Access-Control-Allow-Origin", "*")`.
-    /// Names must be tokens and values visible ASCII; `Server::bind` checks.
+    /// Names must be tokens and values visible ASCII, spaces and tabs (or empty);
+    /// `Server::bind` checks.
     pub headers: Vec<(String, String)>,
     /// Called once for every response, just before it is sent; see [`Observer`].
     /// Thread mode only: process mode's children are other processes.
@@ -211,7 +228,9 @@ impl Default for Config {
 /// unreadable). Returns what is wrong.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> {
     use crate::request::{is_field_value, is_token};
-    if !is_token(name) || !is_field_value(value) {
+    // An empty value is legal (RFC 9110 §5.5: `field-value = *field-content`) and has
+    // uses, e.g. an empty `X-Robots-Tag:` override; `-H 'X-Empty:'` was refused.
+    if !is_token(name) || !(value.is_empty() || is_field_value(value)) {
         return Err("expected a token name and a value of visible ASCII characters");
     }
     let framing = ["content-length", "transfer-encoding", "connection"];
@@ -281,3 +300,21 @@ impl PartialEq for Observer {
 }
 
 impl Eq for Observer {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert_eq!(deadline(now, Duration::ZERO), now);
+        // `now + Duration::MAX` panics; issue 12, item 9.
+        assert_eq!(deadline(now, Duration::MAX), now + FAR_FUTURE);
+        assert_eq!(deadline(now, FAR_FUTURE * 2), now + FAR_FUTURE);
+    }
+}

@@ -152,12 +152,14 @@ impl Connection<'_> {
     fn wait_for_head(&self, buf: &mut Vec<u8>, first: bool) -> Result<usize, End> {
         let limits = &self.ctx.config.limits;
         let mut started = !buf.is_empty();
-        let mut deadline = Instant::now()
-            + if first || started {
+        let mut deadline = crate::config::deadline(
+            Instant::now(),
+            if first || started {
                 limits.head_timeout
             } else {
                 limits.keep_alive_timeout
-            };
+            },
+        );
         loop {
             match head_len(buf, limits.max_head_bytes) {
                 Ok(Some(len)) => return Ok(len),
@@ -182,7 +184,7 @@ impl Connection<'_> {
                 Ok(0) => return Err(End::Quiet),
                 Ok(_) => {
                     if !started && !first {
-                        deadline = Instant::now() + limits.head_timeout;
+                        deadline = crate::config::deadline(Instant::now(), limits.head_timeout);
                     }
                     started = true;
                 }
@@ -286,7 +288,7 @@ impl Connection<'_> {
     /// when the client closes first.
     fn discard_from_socket(&self, n: u64) -> io::Result<()> {
         let mut left = n;
-        let deadline = Instant::now() + self.ctx.config.limits.head_timeout;
+        let deadline = crate::config::deadline(Instant::now(), self.ctx.config.limits.head_timeout);
         let mut scratch = [0u8; 1024];
         while left > 0 {
             let now = Instant::now();

@@ -3,6 +3,8 @@
 //! Pure. It only answers for the codings servedir can serve from a sidecar file (`br`,
 //! `gzip`); it never compresses anything (std has no codec).
 
+use crate::request::trim_ows;
+
 /// A precompressed variant servedir looks for beside a file, in order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coding {
@@ -49,14 +51,14 @@ pub fn quality(accept_encoding: &str, coding: Coding) -> u16 {
     let mut star = None;
     for element in accept_encoding.split(',') {
         let mut params = element.split(';');
-        let name = params.next().unwrap_or("").trim();
+        let name = trim_ows(params.next().unwrap_or(""));
         if name.is_empty() {
             continue;
         }
         let q = params
             .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-            .map_or(Some(1000), |(_, v)| qvalue(v.trim()));
+            .find(|(k, _)| trim_ows(k).eq_ignore_ascii_case("q"))
+            .map_or(Some(1000), |(_, v)| qvalue(trim_ows(v)));
         // A malformed q-value makes the element mean nothing, rather than "yes".
         let Some(q) = q else { continue };
         let named = name.eq_ignore_ascii_case(coding.token())
@@ -90,14 +92,14 @@ pub(crate) fn q_of(list: &str, name: &str) -> u16 {
     list.split(',')
         .filter_map(|element| {
             let mut params = element.split(';');
-            let item = params.next().unwrap_or("").trim();
+            let item = trim_ows(params.next().unwrap_or(""));
             if !item.eq_ignore_ascii_case(name) {
                 return None;
             }
             params
                 .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-                .map_or(Some(1000), |(_, v)| qvalue(v.trim()))
+                .find(|(k, _)| trim_ows(k).eq_ignore_ascii_case("q"))
+                .map_or(Some(1000), |(_, v)| qvalue(trim_ows(v)))
         })
         .max()
         .unwrap_or(0)
@@ -149,6 +151,10 @@ mod tests {
             (" , ,br , ", true, false),
             ("gzip ; q=0.8 ; level=1", false, true),
             ("brotli", false, false),
+            // Only SP and HTAB are OWS (RFC 9110 §5.6.3); `str::trim` took U+00A0 too.
+            ("\tgzip\t;\tq=1\t", false, true),
+            ("gzip\u{a0}", false, false),
+            ("br;q=\u{a0}1", false, false),
         ];
         for (header, br, gzip) in table {
             assert_eq!(accepts(header, Brotli), *br, "br in {header:?}");

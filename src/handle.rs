@@ -72,7 +72,8 @@ impl ServerHandle {
     /// Stops accepting; closes idle keep-alive connections at once; lets responses in
     /// flight finish for up to `grace`, then closes what is left (in process mode, kills
     /// the children still running). Returns when every listener is closed, so a new
-    /// server can bind the same port. Never blocks much longer than `grace`.
+    /// server can bind the same port. Never blocks much longer than `grace`; a `grace`
+    /// beyond about 100 years (e.g. `Duration::MAX`, "wait for them all") is cut to that.
     ///
     /// # Errors
     /// None today: every step is best effort and bounded in time.
@@ -108,7 +109,9 @@ impl ServerHandle {
         if std::mem::replace(&mut self.stopped, true) {
             return;
         }
-        let deadline = Instant::now() + grace;
+        // Saturating: `shutdown_within(Duration::MAX)` panicked here once, after `stopped`
+        // was set and before anything stopped, so the server went on serving.
+        let deadline = crate::config::deadline(Instant::now(), grace);
         self.shared.shutdown.store(true, Ordering::SeqCst);
         self.shared.workers.close();
         self.stop_accepting();

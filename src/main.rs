@@ -4,11 +4,12 @@
 #![forbid(unsafe_code)]
 
 use std::env;
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
 use servedir::cli::{self, Action};
-use servedir::{serve_inherited_connection, Mode, Server};
+use servedir::{serve_inherited_connection, Config, Mode, Server};
 
 fn main() -> ExitCode {
     let action = match cli::parse(env::args_os().skip(1)) {
@@ -44,10 +45,21 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            // Run from anywhere but a project with an html/ folder, the default ROOT is
+            // missing: say how to serve where the user is (issue 12, item 13).
+            let default_root = (config.root == Config::default().root).then(|| config.root.clone());
             let server = match Server::bind(config) {
                 Ok(server) => server,
                 Err(e) => {
                     eprintln!("servedir: {e}");
+                    if let Some(root) = default_root.filter(|_| e.kind() == io::ErrorKind::NotFound)
+                    {
+                        eprintln!(
+                            "servedir: ROOT defaults to ./{}, which is not here; \
+                             to serve the current directory, run: servedir .",
+                            root.display()
+                        );
+                    }
                     return ExitCode::FAILURE;
                 }
             };

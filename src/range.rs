@@ -4,6 +4,8 @@
 //! Pure: it never touches the file, writes no `Content-Range` or multipart body, and leaves
 //! `If-Range` (RFC 9110 §13.1.5) to `conditional.rs`.
 
+use crate::request::trim_ows;
+
 /// Most range-specs accepted in one Range header; more and the whole file is sent (200).
 pub const MAX_RANGES: usize = 16;
 
@@ -199,11 +201,6 @@ fn coalesce(mut ranges: Vec<ByteRange>) -> Vec<ByteRange> {
         }
     }
     out
-}
-
-/// Strips optional whitespace (`OWS = *( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fs::Metadata;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::config::DEFAULT_CACHE_CONTROL;
@@ -87,11 +88,15 @@ pub fn respond(
         headers.push(("Content-Encoding", coding.token().into()));
     }
     let len = chosen.len;
+    // RFC 9110 §14.2: a server MUST ignore Range on any method but GET, so HEAD shows the
+    // full representation's headers: 200, the whole length, no Content-Range (issue 12,
+    // item 14; nginx answers 206 here).
     let decision = match head.header("range") {
         Some(range)
-            if head
-                .header("if-range")
-                .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
+            if head.method == "GET"
+                && head
+                    .header("if-range")
+                    .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
         {
             decide(range, len)
         }
@@ -217,9 +222,25 @@ fn choose(
     identity(source, true)
 }
 
-/// Whether `a` was modified before `b` (unknown times are not "older").
+/// Whether `a` was modified before `b`, to the second (unknown times are not "older").
+///
+/// Whole seconds because the standard `brotli` CLI copies its input's mtime rounded down
+/// to the second, so an up-to-date `FILE.br` is up to 0.999 s "older" than `FILE` and was
+/// never served (issue 12, item 10). A sidecar written in the same second as a newer
+/// `FILE` is served: a race that tools writing the sidecar after the file cannot lose.
 fn older(a: &Metadata, b: &Metadata) -> bool {
-    matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if x < y)
+    matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if whole_secs(x) < whole_secs(y))
+}
+
+/// Seconds since the epoch, rounded towards the past (so 0.3 s before it is -1).
+fn whole_secs(t: SystemTime) -> i128 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i128::from(d.as_secs()),
+        Err(e) => {
+            let d = e.duration();
+            -i128::from(d.as_secs()) - i128::from(d.subsec_nanos() > 0)
+        }
+    }
 }
 
 /// `bytes first-last/len` (RFC 9110 §14.4).
@@ -286,6 +307,20 @@ mod tests {
         assert_eq!(boundary("\"a\""), boundary("\"a\""));
         assert_ne!(boundary("\"a\""), boundary("\"b\""));
         assert_eq!(boundary("\"a\"").len(), "servedir-".len() + 16);
+    }
+
+    #[test]
+    fn sidecar_staleness_is_judged_to_the_second() {
+        use std::time::Duration;
+        let at = |secs: u64, millis: u64| UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis);
+        // Issue 12, item 10: `brotli` gives FILE.br its input's mtime rounded down to the
+        // second: X.7 s -> X.0 s. That is not stale; one whole second earlier is.
+        let x = 1_700_000_000;
+        assert_eq!(whole_secs(at(x, 700)), whole_secs(at(x, 0)));
+        assert!(whole_secs(at(x - 1, 999)) < whole_secs(at(x, 700)));
+        assert_eq!(whole_secs(UNIX_EPOCH), 0);
+        assert_eq!(whole_secs(UNIX_EPOCH - Duration::from_millis(300)), -1);
+        assert_eq!(whole_secs(UNIX_EPOCH - Duration::from_secs(2)), -2);
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl<'a> Head<'a> {
             .iter()
             .filter(|h| h.name.eq_ignore_ascii_case("connection"))
             .flat_map(|h| h.value.split(|&b| b == b','))
-            .any(|tok| tok.trim_ascii().eq_ignore_ascii_case(option.as_bytes()))
+            .any(|tok| trim_ows_bytes(tok).eq_ignore_ascii_case(option.as_bytes()))
     }
 }
 
@@ -243,6 +243,23 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// Strips optional whitespace (`OWS = *( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
+///
+/// Only space and tab: `str::trim` and `trim_ascii` also strip CR, form feed (and, for
+/// `str`, Unicode spaces such as U+00A0), which would let `Content-Length: 5\x0c` pass
+/// as `5`. Every field value servedir parses goes through this (issue 12, item 8).
+pub(crate) fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// [`trim_ows`] for raw bytes.
+pub(crate) fn trim_ows_bytes(s: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = s.iter().position(|b| !is_ows(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !is_ows(b)).map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
 /// tchar from RFC 9110 §5.6.2.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -257,7 +274,7 @@ pub fn is_token(s: &str) -> bool {
 /// empty, no surrounding whitespace (RFC 9110 §5.5). Nothing that could end a line.
 pub fn is_field_value(s: &str) -> bool {
     !s.is_empty()
-        && s.trim() == s
+        && trim_ows(s) == s
         && s.bytes()
             .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
 }
@@ -313,7 +330,9 @@ fn parse_field(line: &[u8]) -> Result<Header<'_>, HeadError> {
         .ok_or(HeadError::Malformed("header line without colon"))?;
     // RFC 9112 §5.1: no whitespace is allowed between the name and the colon.
     let name = token(&line[..colon]).ok_or(HeadError::Malformed("bad header name"))?;
-    let value = line[colon + 1..].trim_ascii();
+    // Only SP and HTAB are OWS (RFC 9110 §5.6.3): a CR or form feed next to the value
+    // stays in it and is refused below, as nginx does.
+    let value = trim_ows_bytes(&line[colon + 1..]);
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         // Includes a bare CR and NUL (RFC 9110 §5.5).
         return Err(HeadError::Malformed("control character in header value"));
@@ -468,6 +487,40 @@ mod tests {
                 String::from_utf8_lossy(req)
             );
         }
+    }
+
+    /// Issue 12, item 8: `trim_ascii` took CR and form feed for OWS, so these were
+    /// accepted as `Content-Length: 5` and `Host: x` (nginx answers 400).
+    #[test]
+    fn only_space_and_tab_are_ows() {
+        for req in [
+            &b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length:\r5\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\x0c\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost:\x0cx\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: \x0bv\r\n\r\n",
+        ] {
+            assert_eq!(
+                error(req),
+                HeadError::Malformed("control character in header value"),
+                "{:?}",
+                String::from_utf8_lossy(req)
+            );
+        }
+        let (head, _) = complete(b"GET / HTTP/1.1\r\nHost: \t h \t\r\nX:\t\r\n\r\n");
+        assert_eq!(head.header("host"), Some("h"));
+        assert_eq!(head.header("x"), Some(""));
+    }
+
+    #[test]
+    fn trim_ows_strips_only_space_and_tab() {
+        assert_eq!(trim_ows(" \t a b \t "), "a b");
+        assert_eq!(trim_ows("\x0ca\r"), "\x0ca\r");
+        assert_eq!(trim_ows("\u{a0}5\u{3000}"), "\u{a0}5\u{3000}");
+        assert_eq!(trim_ows(" \t "), "");
+        assert_eq!(trim_ows_bytes(b" \ta b\t "), b"a b");
+        assert_eq!(trim_ows_bytes(b"\x0ca\r"), b"\x0ca\r");
+        assert_eq!(trim_ows_bytes(b"\t \t"), b"");
+        assert_eq!(trim_ows_bytes(b""), b"");
     }
 
     #[test]

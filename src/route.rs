@@ -10,7 +10,7 @@ use crate::context::{Context, PANIC_PATH};
 use crate::encoding::q_of;
 use crate::listing;
 use crate::representation;
-use crate::request::{is_token, Head};
+use crate::request::{is_token, trim_ows, Head};
 use crate::resolve::{resolve, Resolved};
 use crate::response::{Body, Response, Status};
 use crate::target::Target;
@@ -95,7 +95,7 @@ fn preflight(head: &Head<'_>) -> Response {
             .push(("Access-Control-Allow-Methods", ALLOW_CORS.into()));
         let requested = head.header("access-control-request-headers").unwrap_or("");
         // Echo only a clean token list: the value goes back into our response head.
-        if !requested.is_empty() && requested.split(',').all(|h| is_token(h.trim())) {
+        if !requested.is_empty() && requested.split(',').all(|h| is_token(trim_ows(h))) {
             resp.headers
                 .push(("Access-Control-Allow-Headers", requested.to_owned().into()));
             resp.headers

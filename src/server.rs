@@ -212,6 +212,16 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
                 }
                 // No IPv6 on this machine: the default loopback pair serves IPv4 only.
                 Err(e) if is_default && ip.is_ipv6() && !listeners.is_empty() && no_ipv6(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse && ip.is_unspecified() => {
+                    if let Some(own) = own_other_wildcard(&listeners, ip) {
+                        return Err(dual_stack_clash(addr, own, &e));
+                    }
+                    if requested == 0 && !listeners.is_empty() {
+                        retry = true;
+                        break;
+                    }
+                    return Err(io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")));
+                }
                 Err(e)
                     if e.kind() == io::ErrorKind::AddrInUse
                         && requested == 0
@@ -231,6 +241,30 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
         io::ErrorKind::AddrInUse,
         "cannot bind: no port was free on every address",
     ))
+}
+
+/// Our own listener on the other family's wildcard address (`0.0.0.0` for `::`, and the
+/// reverse), if `listeners` has one.
+fn own_other_wildcard(listeners: &[TcpListener], ip: IpAddr) -> Option<SocketAddr> {
+    listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .find(|a| a.ip().is_unspecified() && a.is_ipv4() != ip.is_ipv4())
+}
+
+/// `0.0.0.0` and `::` on one port: where `::` is dual-stack (Linux's default,
+/// `net.ipv6.bindv6only = 0`) it takes IPv4 too, so the second bind finds the port in
+/// use by servedir itself. Say so, rather than leave "Address already in use" to suggest
+/// another program (issue 12, item 13). Not dropped silently: the user asked for both.
+fn dual_stack_clash(addr: SocketAddr, own: SocketAddr, e: &io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot bind {addr}: {e}: it clashes with servedir's own listener on {own}, \
+             because `::` is dual-stack here and already covers IPv4; bind `::` alone \
+             to serve both IPv4 and IPv6"
+        ),
+    )
 }
 
 /// Sets on the listening socket the options every connection needs, so that Linux copies

@@ -161,3 +161,96 @@ fn binding_every_address_also_prints_a_url_a_browser_can_open() {
         )
     );
 }
+
+/// Issue 12, item 13: run from a directory without `html/` (servedir installed and run
+/// anywhere), the error now says how to serve the current directory.
+#[test]
+fn no_root_and_no_html_here_suggests_serving_the_current_directory() {
+    let dir = TempDir::new("cli-no-html");
+    let out = servedir()
+        .current_dir(dir.path())
+        .args(["--port", "0"])
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "servedir: cannot serve html: No such file or directory (os error 2)\n\
+         servedir: ROOT defaults to ./html, which is not here; to serve the current \
+         directory, run: servedir .\n"
+    );
+    // A ROOT that was given and is missing gets no such hint.
+    let out = servedir()
+        .current_dir(dir.path())
+        .args(["--port", "0", "public"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !stderr_of(&out).contains("servedir ."),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+/// Issue 12, item 13: `-b 0.0.0.0 -b ::` failed with a bare "Address already in use"
+/// about servedir's own IPv4 listener. Where `::` is dual-stack the message says so.
+#[test]
+fn both_wildcards_explain_that_a_dual_stack_wildcard_covers_ipv4() {
+    let v6only = std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").unwrap_or_default();
+    if v6only.trim() != "0" || std::net::TcpListener::bind("[::1]:0").is_err() {
+        // Not this system's situation: both binds would succeed (or IPv6 is missing).
+        eprintln!(
+            "\n*** both_wildcards test not applicable: IPv6 absent or bindv6only={v6only:?} ***\n"
+        );
+        return;
+    }
+    let dir = TempDir::new("cli-dual-stack");
+    for (first, second) in [("0.0.0.0", "::"), ("::", "0.0.0.0")] {
+        let out = servedir()
+            .arg(dir.path())
+            .args(["--port", "0", "-b", first, "-b", second])
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{first} {second}");
+        let err = stderr_of(&out);
+        assert!(err.contains("Address already in use"), "{err}");
+        assert!(
+            err.contains("`::` is dual-stack here and already covers IPv4; bind `::` alone"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// Issue 12, item 13: an empty field value is legal (RFC 9110 §5.5) and was refused.
+#[test]
+fn an_empty_extra_header_value_is_accepted_and_sent() {
+    let site = Site::new("cli-empty-header");
+    let server = TestServer::start(
+        Mode::Thread,
+        &site.root(),
+        &["-H", "X-Empty:", "-H", "X-Robots-Tag:  "],
+    );
+    let resp = get(&server, "/hello.txt");
+    assert_eq!(resp.status, 200);
+    assert!(resp.head.contains("\r\nX-Empty: \r\n"), "{}", resp.head);
+    assert!(
+        resp.head.contains("\r\nX-Robots-Tag: \r\n"),
+        "{}",
+        resp.head
+    );
+    // No colon is still a mistake.
+    let out = servedir()
+        .args(["-H", "X-Empty", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("invalid value 'X-Empty' for '-H'"),
+        "{}",
+        stderr_of(&out)
+    );
+}

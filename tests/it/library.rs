@@ -126,6 +126,37 @@ fn readme_holds_the_fixture_example_verbatim() {
     );
 }
 
+/// Issue 12, item 15: the README's layout listed 12 of the 25 files in src/. Every file
+/// in src/ has its line (`- `NAME.rs`: its job`), and every listed file exists.
+#[test]
+fn readme_layout_lists_every_source_file() {
+    let readme = include_str!("../../README.md");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rs"))
+        .collect();
+    files.sort();
+    let listed: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `")?.split_once("`: ").map(|(n, _)| n))
+        .filter(|n| n.ends_with(".rs"))
+        .collect();
+    for file in &files {
+        assert!(
+            listed.contains(&file.as_str()),
+            "README's layout lacks src/{file}"
+        );
+    }
+    for name in listed {
+        assert!(
+            src.join(name).is_file(),
+            "README's layout lists src/{name}, which does not exist"
+        );
+    }
+}
+
 #[test]
 fn twenty_servers_in_parallel_each_serve_their_own_root() {
     let workers: Vec<_> = (0..20)
@@ -438,4 +469,87 @@ fn dropping_the_handle_shuts_the_server_down() {
         ..config(site.root())
     })
     .expect("the port is free");
+}
+
+/// Issue 12, item 9: `Instant + grace` overflowed and panicked after the handle was marked
+/// stopped but before anything was stopped, so the server kept serving.
+#[test]
+fn shutdown_within_duration_max_does_not_panic_and_stops_the_server() {
+    let site = Site::new("lib-shutdown-max");
+    let handle = Server::bind(config(site.root())).unwrap().spawn().unwrap();
+    let addr = handle.local_addr();
+    let (mut reader, resp) = get_hello(addr);
+    assert_eq!(resp.status, 200);
+    // An idle connection ends at once, so an endless grace still returns promptly.
+    handle.shutdown_within(Duration::MAX).unwrap();
+    assert!(is_closed(&mut reader), "the idle connection was ended");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "nothing listens any more"
+    );
+}
+
+/// Serves two requests on one connection in both modes with `limits`; the first runs
+/// under head_timeout, the second under keep_alive_timeout then head_timeout, and every
+/// response under write_timeout.
+fn serves_two_requests_with(name: &str, limits: servedir::Limits) {
+    let site = Site::new(name);
+    for mode in [Mode::Thread, Mode::Process] {
+        let handle = Server::bind(Config {
+            mode,
+            process_exe: (mode == Mode::Process).then(|| binary().into()),
+            limits: limits.clone(),
+            ..config(site.root())
+        })
+        .unwrap()
+        .spawn()
+        .unwrap();
+        let (mut reader, resp) = get_hello(handle.local_addr());
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (200, &b"hello\n"[..]),
+            "{mode:?}"
+        );
+        reader
+            .get_mut()
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let resp = read_response(&mut reader, false);
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (200, &b"hello\n"[..]),
+            "{mode:?}"
+        );
+        handle.shutdown_within(Duration::from_millis(500)).unwrap();
+    }
+}
+
+// Issue 12, item 9: a timeout too large to add to `Instant::now()` (here `Duration::MAX`)
+// panicked the connection's thread or child; it now means "practically never".
+
+#[test]
+fn a_head_timeout_of_duration_max_does_not_panic() {
+    let limits = servedir::Limits {
+        head_timeout: Duration::MAX,
+        ..Default::default()
+    };
+    serves_two_requests_with("lib-huge-head", limits);
+}
+
+#[test]
+fn a_keep_alive_timeout_of_duration_max_does_not_panic() {
+    let limits = servedir::Limits {
+        keep_alive_timeout: Duration::MAX,
+        ..Default::default()
+    };
+    serves_two_requests_with("lib-huge-keep-alive", limits);
+}
+
+#[test]
+fn a_write_timeout_of_duration_max_does_not_panic() {
+    let limits = servedir::Limits {
+        write_timeout: Duration::MAX,
+        ..Default::default()
+    };
+    serves_two_requests_with("lib-huge-write", limits);
 }

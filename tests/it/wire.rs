@@ -247,6 +247,26 @@ both_modes! {
         }
     }
 
+    fn only_space_and_tab_count_as_whitespace_around_a_field_value(mode) {
+        // Issue 12, item 8 (RFC 9110 §5.6.3: OWS is SP / HTAB): a CR or form feed beside
+        // a value was trimmed away, so these were served as `Content-Length: 5` and
+        // `Host: x`; nginx answers 400, and so must we (they are how smuggling starts).
+        let site = Site::new("ows");
+        let server = TestServer::start(mode, &site.root(), &[]);
+        for field in ["Host: t\r\nContent-Length:\r5", "Host: t\r\nContent-Length: 5\x0c", "Host:\x0cx"] {
+            let req = format!("GET /hello.txt HTTP/1.1\r\n{field}\r\n\r\nhello");
+            let mut s = server.connect();
+            s.write_all(req.as_bytes()).unwrap();
+            let mut reader = BufReader::new(s);
+            let resp = read_response(&mut reader, false);
+            assert_eq!((resp.status, resp.header("connection")), (400, Some("close")), "{field:?}");
+            assert!(is_closed(&mut reader), "{field:?}");
+        }
+        // Spaces and tabs are still whitespace.
+        let resp = exchange(&server, b"GET /hello.txt HTTP/1.1\r\nHost:\t t \t\r\nContent-Length: \t0\t\r\n\r\n");
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+
     fn a_client_leaving_mid_download_does_not_hurt_the_server(mode) {
         let site = Site::new("abort");
         let data = site.add_big("big.bin", 64 * 1024 * 1024);
