@@ -7,7 +7,7 @@ use std::io::{BufReader, Write};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 use crate::both_modes;
 use crate::util::*;
 
-/// How long each race runs; requests and swaps are bounded by this and by a count.
+/// How long each race runs at least, and at most: it goes on past the first until the
+/// swapper has done [`MIN_SWAPS`] (a busy machine can starve it for seconds).
 const RACE_TIME: Duration = Duration::from_millis(2500);
+const RACE_LIMIT: Duration = Duration::from_secs(15);
+const MIN_SWAPS: usize = 300;
 const MAX_SWAPS: usize = 200_000;
 
 /// Runs `swap` in a loop on another thread while `request` is called in a loop on two
@@ -28,26 +31,27 @@ fn race(
     request: impl Fn(&mut Conn) + Send + Sync + 'static,
 ) -> usize {
     let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicUsize::new(0));
     let swapper = {
-        let stop = Arc::clone(&stop);
+        let (stop, swaps) = (Arc::clone(&stop), Arc::clone(&swaps));
         thread::spawn(move || {
-            let mut swaps = 0;
-            while !stop.load(Ordering::Relaxed) && swaps < MAX_SWAPS {
+            while !stop.load(Ordering::Relaxed) && swaps.load(Ordering::Relaxed) < MAX_SWAPS {
                 swap();
-                swaps += 1;
+                swaps.fetch_add(1, Ordering::Relaxed);
             }
-            swaps
         })
     };
     let request = Arc::new(request);
+    let start = Instant::now();
     let clients: Vec<_> = (0..2)
         .map(|_| {
-            let request = Arc::clone(&request);
+            let (request, swaps) = (Arc::clone(&request), Arc::clone(&swaps));
             let mut conn = Conn::new(server);
             thread::spawn(move || {
-                let start = Instant::now();
                 let mut n = 0;
-                while start.elapsed() < RACE_TIME {
+                while start.elapsed() < RACE_LIMIT
+                    && (start.elapsed() < RACE_TIME || swaps.load(Ordering::Relaxed) < MIN_SWAPS)
+                {
                     request(&mut conn);
                     n += 1;
                 }
@@ -57,7 +61,7 @@ fn race(
         .collect();
     let results: Vec<_> = clients.into_iter().map(|c| c.join()).collect();
     stop.store(true, Ordering::Relaxed);
-    let swaps = swapper.join();
+    let swapped = swapper.join();
     let mut answered = 0;
     for result in results {
         match result {
@@ -65,8 +69,11 @@ fn race(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
-    let swaps = swaps.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    assert!(swaps > 10, "the swapper hardly ran ({swaps} swaps)");
+    if let Err(panic) = swapped {
+        std::panic::resume_unwind(panic);
+    }
+    let swaps = swaps.load(Ordering::Relaxed);
+    assert!(swaps >= MIN_SWAPS, "the swapper hardly ran ({swaps} swaps)");
     answered
 }
 
@@ -129,20 +136,21 @@ both_modes! {
         let root = site.root();
         let base = site.base.path().to_path_buf();
         fs::write(root.join("a.txt"), "inside").unwrap();
-        mkfifo(&base.join("p"));
+        // Three objects parked beside the root take turns as `a.txt`. Moving them, rather
+        // than writing files and renaming over `a.txt`, keeps each swap a pure metadata
+        // change: ext4 flushes a file renamed over another, which took seconds under load.
+        let (file, link, fifo) = (base.join("f"), base.join("l"), base.join("p"));
+        fs::rename(root.join("a.txt"), &file).unwrap();
+        fs::File::open(&file).unwrap().sync_all().unwrap();
+        symlink(base.join("secret.txt"), &link).unwrap();
+        mkfifo(&fifo);
         let server = TestServer::start(mode, &root, &["--quiet"]);
         let swap = move || {
-            let (link, file, fifo) = (base.join("l"), base.join("f"), base.join("p"));
             let a = root.join("a.txt");
-            let _ = symlink(base.join("secret.txt"), &link);
-            let _ = fs::rename(&link, &a);
-            let _ = fs::write(&file, "inside");
-            let _ = fs::rename(&file, &a);
-            // The one FIFO goes in and comes back out: making one per round is slow.
-            let _ = fs::rename(&fifo, &a);
-            let _ = fs::rename(&a, &fifo);
-            let _ = fs::write(&file, "inside");
-            let _ = fs::rename(&file, &a);
+            for parked in [&file, &link, &file, &fifo] {
+                let _ = fs::rename(parked, &a);
+                let _ = fs::rename(&a, parked);
+            }
         };
         let answered = race(&server, swap, |conn| {
             let resp = conn.get("/a.txt");
@@ -180,7 +188,7 @@ both_modes! {
             let _ = fs::remove_file(root.join("d"));
             let _ = fs::rename(&parked, root.join("d"));
         };
-        let turn = std::sync::atomic::AtomicUsize::new(0);
+        let turn = AtomicUsize::new(0);
         let answered = race(&server, swap, move |conn| {
             let listing = turn.fetch_add(1, Ordering::Relaxed).is_multiple_of(2);
             let resp = conn.get(if listing { "/d/" } else { "/d/x.txt" });
