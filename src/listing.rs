@@ -5,6 +5,7 @@
 //! about when to list, and writes no filesystem path into its output.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
@@ -27,14 +28,38 @@ pub struct Entry {
     pub mtime: Option<u64>,
 }
 
-/// Reads `dir` (already known to be a directory below the canonical `root`): entries sorted
-/// directories first, then by name (case-insensitive, ties broken by exact bytes).
+/// At most this many entries are listed per directory (the first ones in listing order);
+/// the page says how many more there are. With [`MAX_PAGE_BYTES`] this bounds what one
+/// listing costs, however large the directory (issue 12 item 6: a 20,000-entry page held
+/// twice per slow reader took the server to hundreds of MB).
+pub const MAX_ENTRIES: usize = 1000;
+
+/// A listing page (HTML or JSON) never holds more than this many bytes of rows: entries
+/// that would go past it are counted as not shown, like those past [`MAX_ENTRIES`]. 1,000
+/// entries with plain names up to ~200 bytes fit; 255-byte names that need escaping
+/// everywhere (`&&&...`) fit about 190.
+pub const MAX_PAGE_BYTES: usize = 512 * 1024;
+
+/// What a directory listing shows: the first entries in listing order, and how many more
+/// there are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// At most [`MAX_ENTRIES`] entries, sorted (see [`read_entries`]).
+    pub entries: Vec<Entry>,
+    /// How many further listable entries were left out to keep the listing bounded.
+    pub omitted: u64,
+}
+
+/// Reads `dir` (already known to be a directory below the canonical `root`): the first
+/// [`MAX_ENTRIES`] entries sorted directories first, then by name (case-insensitive, ties
+/// broken by exact bytes), and the count of the rest. Memory is O(`MAX_ENTRIES`) whatever
+/// the directory holds: entries are kept in a bounded heap while the directory is read.
 ///
-/// Omitted: names that are not UTF-8 (they could not be requested), names starting with `.`
-/// unless `policy.hidden`, entries whose metadata cannot be read, non-regular
-/// non-directory entries (FIFOs, sockets, devices), and, unless `policy.follow_symlinks`,
-/// symlinks whose canonical target is outside `root` (they would be 404). Symlinks inside
-/// the root are listed as what they point to.
+/// Omitted (and not counted): names that are not UTF-8 (they could not be requested),
+/// names starting with `.` unless `policy.hidden`, entries whose metadata cannot be read,
+/// non-regular non-directory entries (FIFOs, sockets, devices), and, unless
+/// `policy.follow_symlinks`, symlinks whose canonical target is outside `root` (they
+/// would be 404). Symlinks inside the root are listed as what they point to.
 ///
 /// `dir` is opened and verified first (`open.rs`), then read through what was opened, so
 /// a directory swapped for a symlink after the lookup is never listed: `None` then, as
@@ -43,11 +68,11 @@ pub struct Entry {
 /// # Errors
 /// Only from opening `dir` itself (for the caller to map to 403/404/500); a single entry
 /// that cannot be read is left out instead.
-pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Option<Vec<Entry>>> {
+pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Option<Listing>> {
     let Some(opened) = crate::open::dir(dir, root, policy)? else {
         return Ok(None);
     };
-    let mut entries = Vec::new();
+    let mut first = FirstK::new(MAX_ENTRIES);
     for dirent in fs::read_dir(opened.path())? {
         let Ok(dirent) = dirent else { continue };
         let Ok(name) = dirent.file_name().into_string() else {
@@ -77,7 +102,7 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Optio
             // `resolve.rs` never serves FIFOs, sockets or devices: do not advertise them.
             continue;
         }
-        entries.push(Entry {
+        first.offer(Entry {
             name,
             is_dir,
             size: if is_dir { 0 } else { meta.len() },
@@ -87,9 +112,77 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Optio
     if !opened.still_at(dir, root, policy) {
         return Ok(None);
     }
-    entries.sort_by(compare);
-    Ok(Some(entries))
+    Ok(Some(first.finish()))
 }
+
+/// The first `k` entries in listing order of all those offered, in O(k) memory: a
+/// max-heap whose top is the last entry kept, replaced whenever an earlier one arrives.
+struct FirstK {
+    k: usize,
+    heap: BinaryHeap<InOrder>,
+    omitted: u64,
+}
+
+impl FirstK {
+    fn new(k: usize) -> FirstK {
+        FirstK {
+            k,
+            // Grows with the directory, never past k: a small directory costs little.
+            heap: BinaryHeap::new(),
+            omitted: 0,
+        }
+    }
+
+    fn offer(&mut self, entry: Entry) {
+        let entry = InOrder(entry);
+        if self.heap.len() < self.k {
+            self.heap.push(entry);
+            return;
+        }
+        self.omitted = self.omitted.saturating_add(1);
+        if let Some(mut last) = self.heap.peek_mut() {
+            if entry < *last {
+                // The old last entry is the one left out now; PeekMut re-sifts on drop.
+                *last = entry;
+            }
+        }
+    }
+
+    fn finish(self) -> Listing {
+        Listing {
+            entries: self
+                .heap
+                .into_sorted_vec()
+                .into_iter()
+                .map(|e| e.0)
+                .collect(),
+            omitted: self.omitted,
+        }
+    }
+}
+
+/// An entry ordered as listed, for the heap.
+struct InOrder(Entry);
+
+impl Ord for InOrder {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for InOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for InOrder {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for InOrder {}
 
 /// Directories first, then names ignoring case; exact bytes break ties so the order is
 /// total and the same on every run (`README` and `readme` can both exist).
@@ -120,10 +213,16 @@ td+td{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
 th:nth-child(2),td:nth-child(2){text-align:right}
 a{color:var(--link);text-decoration:none}
 a:hover{text-decoration:underline}
+p{color:var(--muted)}
 ";
 
+/// Room kept at the end of a page for what closes it, including the "not shown" note
+/// with the largest possible count (about 90 bytes in either format).
+const TAIL_RESERVE: usize = 128;
+
 /// The HTML page for the directory whose URL path is `url_path` (decoded, e.g.
-/// `/docs/a b/`, always starting and ending with `/`).
+/// `/docs/a b/`, always starting and ending with `/`), listing `entries` and saying that
+/// `omitted` more exist.
 ///
 /// A table of Name / Size / Modified with a `../` parent link (none at `/`), directories
 /// first and with a trailing `/`; sizes human-readable (`512 B`, `1.2 KiB`; directories
@@ -132,8 +231,13 @@ a:hover{text-decoration:underline}
 /// that forbids both. Names are HTML-escaped as text, and as links are percent-encoded
 /// and made relative (`./` + name), so no name can become a protocol-relative or
 /// `javascript:` URL. Control characters are shown as visible symbols (U+2400 block).
-pub fn html(url_path: &str, entries: &[Entry]) -> String {
-    let mut out = String::with_capacity(1500 + entries.len() * 160);
+///
+/// Rows are added only while the page stays within [`MAX_PAGE_BYTES`] (its allocation
+/// too); entries past that count as not shown. When any are, a paragraph after the table
+/// says so: `<p>3 more entries not shown.</p>`. Only the head, which repeats `url_path`
+/// (bounded by the request head limit), is written whatever its length.
+pub fn html(url_path: &str, entries: &[Entry], omitted: u64) -> String {
+    let mut out = String::with_capacity(4096);
     out.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" \
@@ -154,36 +258,74 @@ pub fn html(url_path: &str, entries: &[Entry]) -> String {
     if !url_path.trim_matches('/').is_empty() {
         out.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
-    let mut href = String::new();
+    let limit = MAX_PAGE_BYTES.saturating_sub(TAIL_RESERVE);
+    let (mut row, mut href) = (String::new(), String::new());
+    let mut shown = 0;
     for entry in entries {
-        href.clear();
-        // "./" keeps every href a relative path: a name such as `javascript:x` or one
-        // that percent-encodes to something scheme-like can never be read as a URL scheme.
-        href.push_str("./");
-        percent_encode_into(&entry.name, &mut href);
-        if entry.is_dir {
-            href.push('/');
+        row.clear();
+        push_html_row(entry, &mut row, &mut href);
+        if !push_within(&mut out, &row, limit) {
+            break;
         }
-        out.push_str("<tr><td><a href=\"");
-        // percent_encode_into keeps `&` and `'`; they still need escaping in an attribute.
-        escape_html(&href, &mut out);
-        out.push_str("\">");
-        push_display(&entry.name, &mut out);
-        if entry.is_dir {
-            out.push('/');
-        }
-        out.push_str("</a></td><td>");
-        if entry.is_dir {
-            out.push('-');
-        } else {
-            push_size(entry.size, &mut out);
-        }
-        out.push_str("</td><td>");
-        push_time(entry.mtime, &mut out);
-        out.push_str("</td></tr>\n");
+        shown += 1;
     }
-    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    let omitted = omitted.saturating_add((entries.len() - shown) as u64);
+    let mut tail = String::from("</tbody>\n</table>\n");
+    if omitted > 0 {
+        let noun = if omitted == 1 { "entry" } else { "entries" };
+        let _ = writeln!(tail, "<p>{omitted} more {noun} not shown.</p>");
+    }
+    tail.push_str("</body>\n</html>\n");
+    out.reserve_exact(tail.len());
+    out.push_str(&tail);
     out
+}
+
+/// One table row of the HTML page; `href` is scratch space.
+fn push_html_row(entry: &Entry, out: &mut String, href: &mut String) {
+    href.clear();
+    // "./" keeps every href a relative path: a name such as `javascript:x` or one
+    // that percent-encodes to something scheme-like can never be read as a URL scheme.
+    href.push_str("./");
+    percent_encode_into(&entry.name, href);
+    if entry.is_dir {
+        href.push('/');
+    }
+    out.push_str("<tr><td><a href=\"");
+    // percent_encode_into keeps `&` and `'`; they still need escaping in an attribute.
+    escape_html(href, out);
+    out.push_str("\">");
+    push_display(&entry.name, out);
+    if entry.is_dir {
+        out.push('/');
+    }
+    out.push_str("</a></td><td>");
+    if entry.is_dir {
+        out.push('-');
+    } else {
+        push_size(entry.size, out);
+    }
+    out.push_str("</td><td>");
+    push_time(entry.mtime, out);
+    out.push_str("</td></tr>\n");
+}
+
+/// Appends `piece` unless `out` would then pass `limit` bytes; returns whether it did.
+/// `out` grows by doubling as usual, but never past `limit`, so the bound holds for its
+/// allocation and not only its length.
+fn push_within(out: &mut String, piece: &str, limit: usize) -> bool {
+    let Some(need) = out.len().checked_add(piece.len()) else {
+        return false;
+    };
+    if need > limit {
+        return false;
+    }
+    if need > out.capacity() {
+        let want = need.max(out.capacity().saturating_mul(2)).min(limit);
+        out.reserve_exact(want - out.len());
+    }
+    out.push_str(piece);
+    true
 }
 
 /// A JSON array, one object per entry, e.g.
@@ -191,32 +333,128 @@ pub fn html(url_path: &str, entries: &[Entry]) -> String {
 ///
 /// Strings escape `"`, `\` and control characters (as `\u00XX`), and also `<`, `>`, `&`,
 /// U+2028 and U+2029, so the output is safe to embed in HTML or a JavaScript literal.
-pub fn json(entries: &[Entry]) -> String {
-    let mut out = String::with_capacity(2 + entries.len() * 80);
+///
+/// Bounded like [`html`]: objects are added only while the text stays within
+/// [`MAX_PAGE_BYTES`]. When entries are not shown (`omitted`, plus any the byte bound
+/// left out), one last element says how many: `{"type":"omitted","count":3}`. It has no
+/// `name`, so a client that lists by `type` sees an unknown type rather than a file;
+/// a directory listed whole gives exactly the array it always did.
+pub fn json(entries: &[Entry], omitted: u64) -> String {
+    let mut out = String::with_capacity(4096);
     out.push('[');
-    for (i, entry) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    let limit = MAX_PAGE_BYTES.saturating_sub(TAIL_RESERVE);
+    let mut row = String::new();
+    let mut shown = 0;
+    for entry in entries {
+        row.clear();
+        if shown > 0 {
+            row.push(',');
         }
-        out.push_str("{\"name\":");
-        push_json_string(&entry.name, &mut out);
+        row.push_str("{\"name\":");
+        push_json_string(&entry.name, &mut row);
         let (kind, size) = if entry.is_dir {
             ("directory", 0)
         } else {
             ("file", entry.size)
         };
         // Writing to a String cannot fail.
-        let _ = write!(out, ",\"type\":\"{kind}\",\"size\":{size},\"mtime\":");
+        let _ = write!(row, ",\"type\":\"{kind}\",\"size\":{size},\"mtime\":");
         match entry.mtime {
             Some(secs) => {
-                let _ = write!(out, "{secs}");
+                let _ = write!(row, "{secs}");
             }
-            None => out.push_str("null"),
+            None => row.push_str("null"),
         }
-        out.push('}');
+        row.push('}');
+        if !push_within(&mut out, &row, limit) {
+            break;
+        }
+        shown += 1;
     }
-    out.push(']');
+    let omitted = omitted.saturating_add((entries.len() - shown) as u64);
+    let mut tail = String::new();
+    if omitted > 0 {
+        let comma = if shown > 0 { "," } else { "" };
+        let _ = write!(tail, "{comma}{{\"type\":\"omitted\",\"count\":{omitted}}}");
+    }
+    tail.push(']');
+    out.reserve_exact(tail.len());
+    out.push_str(&tail);
     out
+}
+
+/// The two pages a listing is rendered as; part of its ETag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// [`html`].
+    Html,
+    /// [`json`].
+    Json,
+}
+
+/// Changed whenever `html` or `json` write something different for the same entries, so
+/// a page cached under an older template is never confirmed as current by a 304.
+const TEMPLATE_VERSION: &[u8] = b"servedir-listing-2";
+
+/// A weak entity-tag (RFC 9110 §8.8.3) for the page `format` makes of `listing` at
+/// `url_path`, e.g. `W/"l-3f2a9c0d1e2b4a5f"`: a hash of everything the page shows (each
+/// entry's name, type, size and mtime in seconds, the count not shown, the URL path for
+/// HTML) and of the format and template version, so it can be answered with a 304
+/// without building the page. Weak, because two states of a directory within the same
+/// second and of the same sizes give the same tag, and the page is generated, not stored.
+pub fn etag(url_path: &str, listing: &Listing, format: Format) -> String {
+    let mut h = Fnv::new();
+    h.bytes(TEMPLATE_VERSION);
+    match format {
+        Format::Html => {
+            h.bytes(b"html");
+            h.bytes(url_path.as_bytes());
+        }
+        Format::Json => h.bytes(b"json"),
+    }
+    for entry in &listing.entries {
+        h.bytes(entry.name.as_bytes());
+        h.u64(u64::from(entry.is_dir));
+        h.u64(entry.size);
+        match entry.mtime {
+            Some(secs) => {
+                h.u64(1);
+                h.u64(secs);
+            }
+            None => h.u64(0),
+        }
+    }
+    h.u64(listing.omitted);
+    format!("W/\"l-{:016x}\"", h.0)
+}
+
+/// FNV-1a, 64 bits: tiny, deterministic across runs and processes (std's `DefaultHasher`
+/// promises neither across releases), and plenty against accidental collisions between
+/// two states of one directory. Not meant to resist a chosen collision: an ETag is only
+/// compared against tags this same URL gave out.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Length-prefixed, so field boundaries cannot shift (`ab`+`c` ≠ `a`+`bc`).
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.u64(bytes.len() as u64);
+        self.raw(bytes);
+    }
+
+    fn u64(&mut self, n: u64) {
+        self.raw(&n.to_le_bytes());
+    }
 }
 
 /// Escapes text for HTML element content and attribute values (quoted with `"` or `'`):
@@ -378,7 +616,7 @@ mod tests {
             .iter()
             .map(|(name, _, _)| file(name, 12, Some(1_700_000_000)))
             .collect();
-        let page = html("/d/", &entries);
+        let page = html("/d/", &entries, 0);
         for (name, href, text) in HOSTILE {
             let row = format!(
                 "<tr><td><a href=\"{href}\">{text}</a></td><td>12 B</td>\
@@ -403,7 +641,7 @@ mod tests {
 
     #[test]
     fn directories_get_a_slash_and_no_size() {
-        let page = html("/a b/", &[dir("sub dir"), dir("&"), file("f", 0, None)]);
+        let page = html("/a b/", &[dir("sub dir"), dir("&"), file("f", 0, None)], 0);
         assert!(page.contains(
             "<tr><td><a href=\"./sub%20dir/\">sub dir/</a></td><td>-</td><td>-</td></tr>\n"
         ));
@@ -413,7 +651,7 @@ mod tests {
 
     #[test]
     fn page_structure_and_parent_link() {
-        let root = html("/", &[]);
+        let root = html("/", &[], 0);
         assert!(root.starts_with(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         ));
@@ -427,15 +665,15 @@ mod tests {
         assert!(!root.contains("<script"));
         assert!(root.ends_with("</html>\n"));
 
-        let sub = html("/docs/<a b>/", &[]);
+        let sub = html("/docs/<a b>/", &[], 0);
         assert!(sub.contains("<title>Index of /docs/&lt;a b&gt;/</title>"));
         assert!(sub.contains("<h1>Index of /docs/&lt;a b&gt;/</h1>"));
         assert!(sub.contains("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n"));
         // The parent row comes before every entry.
-        let page = html("/x/", &[dir("a")]);
+        let page = html("/x/", &[dir("a")], 0);
         assert!(page.find("href=\"../\"") < page.find("href=\"./a/\""));
         // A control character in the URL path is made visible in the title too.
-        assert!(html("/a\nb/", &[]).contains("<title>Index of /a\u{240a}b/</title>"));
+        assert!(html("/a\nb/", &[], 0).contains("<title>Index of /a\u{240a}b/</title>"));
     }
 
     #[test]
@@ -524,12 +762,12 @@ mod tests {
             },
         ];
         assert_eq!(
-            json(&entries),
+            json(&entries, 0),
             "[{\"name\":\"d\",\"type\":\"directory\",\"size\":0,\"mtime\":null},\
              {\"name\":\"a b\",\"type\":\"file\",\"size\":12,\"mtime\":1700000000},\
              {\"name\":\"x\",\"type\":\"directory\",\"size\":0,\"mtime\":5}]"
         );
-        assert_eq!(json(&[]), "[]");
+        assert_eq!(json(&[], 0), "[]");
 
         let mut s = String::new();
         push_json_string("<b>x&y\"\\'\u{1}\n\u{1f}\u{7f}日\u{2028}", &mut s);
@@ -542,7 +780,7 @@ mod tests {
             .iter()
             .map(|(name, _, _)| file(name, 7, None))
             .collect();
-        let text = json(&entries);
+        let text = json(&entries, 0);
         assert!(!text.contains(['<', '>', '&', '\n', '\u{1}']), "{text}");
         let parsed = Json::parse(&text).unwrap_or_else(|| panic!("invalid JSON: {text}"));
         let Json::Arr(items) = parsed else {
@@ -560,6 +798,177 @@ mod tests {
                 ])
             );
         }
+    }
+
+    fn first_k(entries: &[Entry], k: usize) -> Listing {
+        let mut first = FirstK::new(k);
+        for e in entries {
+            first.offer(e.clone());
+        }
+        first.finish()
+    }
+
+    /// Issue 12 item 6: the bounded selection keeps exactly what a full sort would put
+    /// first, in the same order, and counts the rest, for any arrival order.
+    #[test]
+    fn first_k_keeps_the_first_entries_in_order_and_counts_the_rest() {
+        let mut rng = crate::testutil::XorShift::from_env();
+        let pieces = ["a", "B", "readme", "README", "é", "É", "z", "0", "_", " "];
+        let mut all: Vec<Entry> = (0..300)
+            .map(|i| {
+                let name = format!("{}{}{i}", rng.pick(&pieces), rng.pick(&pieces));
+                if rng.below(4) == 0 {
+                    dir(&name)
+                } else {
+                    file(&name, i, None)
+                }
+            })
+            .collect();
+        all.extend([file("readme", 1, None), file("README", 1, None), dir("Z")]);
+        let mut sorted = all.clone();
+        sorted.sort_by(compare);
+        for k in [0, 1, 2, 7, 100, all.len() - 1, all.len(), all.len() + 5] {
+            for _ in 0..3 {
+                // A new arrival order each round (Fisher-Yates).
+                for i in (1..all.len()).rev() {
+                    all.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                let got = first_k(&all, k);
+                let shown = k.min(all.len());
+                assert_eq!(got.entries, sorted[..shown], "k = {k}");
+                assert_eq!(got.omitted, (all.len() - shown) as u64, "k = {k}");
+            }
+        }
+        assert_eq!(first_k(&[], 5), Listing::default());
+    }
+
+    /// Names of 255 bytes that cost the most once escaped: `&` is `&amp;` in the href
+    /// and again in the text (10 bytes per byte), `<` is `\u003c` in JSON.
+    fn worst_case_entries() -> Vec<Entry> {
+        (0..MAX_ENTRIES)
+            .map(|i| {
+                let mut name = format!("{i:04}");
+                let fill = if i % 2 == 0 { '&' } else { '<' };
+                name.extend(std::iter::repeat_n(fill, 255 - name.len()));
+                file(&name, u64::MAX, Some(u64::MAX))
+            })
+            .collect()
+    }
+
+    /// Issue 12 item 6: one listing response holds at most MAX_PAGE_BYTES however
+    /// hostile the names, and says exactly how many entries it left out.
+    #[test]
+    fn pages_of_worst_case_names_stay_within_the_byte_bound() {
+        let entries = worst_case_entries();
+        for omitted in [0, 5, u64::MAX - 1] {
+            let page = html("/d/", &entries, omitted);
+            assert!(page.len() <= MAX_PAGE_BYTES, "{}", page.len());
+            assert!(page.capacity() <= MAX_PAGE_BYTES, "{}", page.capacity());
+            let shown = page.matches("<tr><td><a href=\"./").count();
+            assert!(shown > 100 && shown < MAX_ENTRIES, "{shown}");
+            let not_shown = omitted.saturating_add((MAX_ENTRIES - shown) as u64);
+            assert!(
+                page.ends_with(&format!(
+                    "</tbody>\n</table>\n<p>{not_shown} more entries not shown.</p>\n\
+                     </body>\n</html>\n"
+                )),
+                "{}",
+                &page[page.len() - 200..]
+            );
+
+            let text = json(&entries, omitted);
+            assert!(text.len() <= MAX_PAGE_BYTES, "{}", text.len());
+            assert!(text.capacity() <= MAX_PAGE_BYTES, "{}", text.capacity());
+            let Some(Json::Arr(items)) = Json::parse(&text) else {
+                panic!("invalid JSON: {}", &text[text.len() - 200..])
+            };
+            let shown = items.len() - 1;
+            assert!(shown > 100 && shown < MAX_ENTRIES, "{shown}");
+            let not_shown = omitted.saturating_add((MAX_ENTRIES - shown) as u64);
+            assert!(
+                text.ends_with(&format!(",{{\"type\":\"omitted\",\"count\":{not_shown}}}]")),
+                "{}",
+                &text[text.len() - 100..]
+            );
+        }
+    }
+
+    /// The byte bound is not the usual limit: MAX_ENTRIES ordinary long names all fit.
+    #[test]
+    fn max_entries_of_plain_names_fit_whole() {
+        let entries: Vec<Entry> = (0..MAX_ENTRIES)
+            .map(|i| file(&format!("{i:04}{}", "n".repeat(196)), 1 << 30, Some(0)))
+            .collect();
+        let page = html("/d/", &entries, 0);
+        assert_eq!(page.matches("<tr><td><a href=\"./").count(), MAX_ENTRIES);
+        assert!(!page.contains("<p>"), "no note when all are shown");
+        let text = json(&entries, 0);
+        assert_eq!(text.matches("{\"name\":").count(), MAX_ENTRIES);
+        assert!(!text.contains("omitted"));
+    }
+
+    #[test]
+    fn the_not_shown_note_is_exact() {
+        let one = html("/d/", &[file("a", 1, None)], 1);
+        assert!(
+            one.ends_with("</table>\n<p>1 more entry not shown.</p>\n</body>\n</html>\n"),
+            "{one}"
+        );
+        assert!(html("/d/", &[], 2).contains("\n<p>2 more entries not shown.</p>\n"));
+        assert!(!html("/d/", &[file("a", 1, None)], 0).contains("<p>"));
+        assert_eq!(json(&[], 3), "[{\"type\":\"omitted\",\"count\":3}]");
+        assert_eq!(
+            json(&[dir("d")], 1),
+            "[{\"name\":\"d\",\"type\":\"directory\",\"size\":0,\"mtime\":null},\
+             {\"type\":\"omitted\",\"count\":1}]"
+        );
+    }
+
+    /// Issue 12 item 14: a listing's ETag is weak, stable, and changes with anything the
+    /// page shows.
+    #[test]
+    fn etags_follow_what_the_listing_shows() {
+        let base = Listing {
+            entries: vec![dir("d"), file("a", 3, Some(100)), file("b", 0, None)],
+            omitted: 0,
+        };
+        let tag = |l: &Listing| etag("/x/", l, Format::Html);
+        let ours = tag(&base);
+        assert!(ours.starts_with("W/\"l-") && ours.ends_with('"'), "{ours}");
+        assert_eq!(ours.len(), "W/\"l-\"".len() + 16, "{ours}");
+        assert_eq!(ours, tag(&base.clone()), "stable");
+        let mut changes: Vec<String> = Vec::new();
+        let mut with = |f: &dyn Fn(&mut Listing)| {
+            let mut l = base.clone();
+            f(&mut l);
+            changes.push(tag(&l));
+        };
+        with(&|l| l.entries.push(file("c", 0, None)));
+        with(&|l| l.entries[1].name = "A".into());
+        with(&|l| l.entries[1].size = 4);
+        with(&|l| l.entries[1].mtime = Some(101));
+        with(&|l| l.entries[1].mtime = None);
+        with(&|l| l.entries[2].mtime = Some(0));
+        with(&|l| l.entries[0].is_dir = false);
+        with(&|l| l.omitted = 1);
+        with(&|l| {
+            // Same bytes, other boundaries: "d"+"a" vs "da"+"".
+            l.entries[0].name = "da".into();
+            l.entries[1].name = String::new();
+        });
+        changes.push(etag("/y/", &base, Format::Html));
+        changes.push(etag("/x/", &base, Format::Json));
+        for (i, other) in changes.iter().enumerate() {
+            assert_ne!(*other, ours, "change {i}");
+            for later in &changes[i + 1..] {
+                assert_ne!(other, later, "changes {i} and another collide");
+            }
+        }
+        // JSON does not show the URL path.
+        assert_eq!(
+            etag("/x/", &base, Format::Json),
+            etag("/y/", &base, Format::Json)
+        );
     }
 
     /// Just enough of a strict JSON parser (RFC 8259) to check `json`'s output.
@@ -722,6 +1131,7 @@ mod tests {
             read_entries(root, root, policy)
                 .unwrap()
                 .unwrap()
+                .entries
                 .into_iter()
                 .map(|e| (e.name, e.is_dir, e.size))
                 .collect()
@@ -746,7 +1156,8 @@ mod tests {
             );
             let entries = read_entries(&root, &root, Policy::default())
                 .unwrap()
-                .unwrap();
+                .unwrap()
+                .entries;
             assert!(entries.iter().all(|e| e.mtime.is_some()), "{entries:?}");
         }
 
@@ -797,6 +1208,7 @@ mod tests {
             let names: Vec<String> = read_entries(&sub, &root, Policy::default())
                 .unwrap()
                 .unwrap()
+                .entries
                 .into_iter()
                 .map(|e| e.name)
                 .collect();

@@ -60,7 +60,7 @@ pub fn respond(
     if chosen.varies {
         headers.push(("Vary", "Accept-Encoding".into()));
     }
-    let (if_match, if_none_match) = (joined(head, "if-match"), joined(head, "if-none-match"));
+    let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
     let conditions = Conditions {
         if_match: if_match.as_deref(),
         if_none_match: if_none_match.as_deref(),
@@ -150,27 +150,6 @@ pub fn respond(
         content_type: Some(content_type),
         headers,
         body,
-    }
-}
-
-/// A field's value, with repeated fields joined by ", " as RFC 9110 §5.3 allows.
-fn joined<'a>(head: &Head<'a>, name: &str) -> Option<Cow<'a, str>> {
-    let mut values = head
-        .headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .filter_map(|h| std::str::from_utf8(h.value).ok());
-    let first = values.next()?;
-    match values.next() {
-        None => Some(Cow::Borrowed(first)),
-        Some(second) => {
-            let mut all = format!("{first}, {second}");
-            for more in values {
-                all.push_str(", ");
-                all.push_str(more);
-            }
-            Some(Cow::Owned(all))
-        }
     }
 }
 

@@ -48,6 +48,23 @@ impl<'a> Head<'a> {
             .and_then(|h| std::str::from_utf8(h.value).ok())
     }
 
+    /// Every value of the fields named `name` that is UTF-8, joined by ", " when the field
+    /// is repeated, as RFC 9110 §5.3 allows for list-based fields.
+    pub fn joined(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+        let mut values = self
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .filter_map(|h| std::str::from_utf8(h.value).ok());
+        let mut all = std::borrow::Cow::Borrowed(values.next()?);
+        for more in values {
+            let all = all.to_mut();
+            all.push_str(", ");
+            all.push_str(more);
+        }
+        Some(all)
+    }
+
     /// How many fields are named `name` (ASCII case-insensitive).
     pub fn count(&self, name: &str) -> usize {
         self.headers
@@ -555,6 +572,22 @@ mod tests {
         let (head, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\xe9\r\n\r\n");
         assert_eq!(head.headers[1].value, b"caf\xe9");
         assert_eq!(head.header("x-name"), None);
+    }
+
+    #[test]
+    fn repeated_fields_are_joined_in_order() {
+        let (head, _) = complete(
+            b"GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"a\"\r\nX: y\r\nif-none-match: \"b\", \"c\"\r\n\r\n",
+        );
+        assert_eq!(
+            head.joined("If-None-Match").as_deref(),
+            Some("\"a\", \"b\", \"c\"")
+        );
+        assert!(matches!(
+            head.joined("x"),
+            Some(std::borrow::Cow::Borrowed("y"))
+        ));
+        assert_eq!(head.joined("missing"), None);
     }
 
     #[test]

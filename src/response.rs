@@ -324,8 +324,9 @@ fn push_date(out: &mut Vec<u8>, secs: u64) {
 
 /// Sends `head` (already in `out`) followed by the body, unless `send_body` is false.
 ///
-/// Small bodies go out in the same write as the head. A file is streamed through a
-/// buffer held only for this call, whatever its size.
+/// Small bodies go out in the same write as the head; a large text is written beside the
+/// head (one `writev`), not copied into `out`. A file is streamed through a buffer held
+/// only for this call, whatever its size.
 ///
 /// # Errors
 /// Any write error, or `UnexpectedEof` if the file ended before its announced length
@@ -342,6 +343,11 @@ pub fn send<W: Write>(
     }
     match body {
         Body::None => stream.write_all(out),
+        // A large text (a directory listing) is written from where it lies, never copied
+        // after the head: issue 12 item 6 found a 1.8 MB listing held twice per slow reader.
+        Body::Text(text) if text.len() as u64 > INLINE_BODY_MAX => {
+            write_both(stream, out, text.as_bytes())
+        }
         Body::Text(text) => {
             out.extend_from_slice(text.as_bytes());
             stream.write_all(out)
@@ -738,6 +744,31 @@ mod tests {
             body: Body::None,
         };
         assert!(!head_text(&resp, Persistence::KeepAlive).contains("Content-Length"));
+    }
+
+    /// Issue 12 item 6: a large text body (a listing) is sent from where it lies, not
+    /// copied into the head buffer, so it is held once while a slow client reads it.
+    #[test]
+    fn large_text_bodies_are_not_copied_into_the_head_buffer() {
+        for len in [
+            0,
+            10,
+            INLINE_BODY_MAX as usize,
+            INLINE_BODY_MAX as usize + 1,
+            600_000,
+        ] {
+            let text: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            let mut out = b"HEAD".to_vec();
+            let mut wire = Trickle(Vec::new());
+            send(&mut wire, &mut out, Body::Text(text.clone()), true).unwrap();
+            assert_eq!(&wire.0[..4], b"HEAD");
+            assert!(wire.0[4..] == *text.as_bytes(), "{len}");
+            if len as u64 > INLINE_BODY_MAX {
+                assert!(out.capacity() < len, "{len} bytes copied after the head");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::conditional::{evaluate, Conditions, Precondition, Validators};
 use crate::context::{Context, PANIC_PATH};
 use crate::encoding::q_of;
 use crate::listing;
@@ -63,7 +64,7 @@ pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
         Ok(Resolved::Listing(dir)) => match listing::read_entries(&dir, root, policy) {
-            Ok(Some(entries)) => list(head, &target, &entries),
+            Ok(Some(listing)) => list(head, &target, &listing),
             Ok(None) => not_found(head, ctx, root, &target),
             Err(e) => failure(head, &e),
         },
@@ -107,32 +108,73 @@ fn preflight(head: &Head<'_>) -> Response {
     resp
 }
 
-/// A directory listing: JSON when the client asks for it, else HTML.
-fn list(head: &Head<'_>, target: &Target, entries: &[listing::Entry]) -> Response {
+/// A directory listing: JSON when the client asks for it, else HTML; with a weak ETag,
+/// so a revalidation that finds the directory unchanged costs a 304, not the page.
+fn list(head: &Head<'_>, target: &Target, listing: &listing::Listing) -> Response {
     // JSON only when asked for by name and preferred to HTML: a browser's */* or an
     // equal preference gets the page.
     let accept = head.header("accept").unwrap_or("");
     let wants_json = q_of(accept, "application/json") > q_of(accept, "text/html");
-    let (content_type, body) = if wants_json {
-        ("application/json", listing::json(entries))
+    let mut url_path = String::from("/");
+    for seg in &target.segments {
+        url_path.push_str(seg);
+        url_path.push('/');
+    }
+    let format = if wants_json {
+        listing::Format::Json
     } else {
-        let mut url_path = String::from("/");
-        for seg in &target.segments {
-            url_path.push_str(seg);
-            url_path.push('/');
+        listing::Format::Html
+    };
+    let etag = listing::etag(&url_path, listing, format);
+    let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
+    let conditions = Conditions {
+        if_match: if_match.as_deref(),
+        if_none_match: if_none_match.as_deref(),
+        // A listing has no Last-Modified, so the date conditions have nothing to compare.
+        ..Conditions::default()
+    };
+    let validators = Validators {
+        etag,
+        last_modified: None,
+    };
+    let decision = evaluate(&conditions, &validators, true);
+    // RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control and Vary a 200 would.
+    let headers = vec![
+        ("ETag", validators.etag.into()),
+        ("Cache-Control", "no-cache".into()),
+        ("Vary", "Accept".into()),
+    ];
+    match decision {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            return Response {
+                status: Status::NotModified,
+                content_type: None,
+                headers,
+                body: Body::None,
+            };
         }
-        (
+        // If-Match compares strongly, and a weak tag never matches strongly (§13.1.1).
+        Precondition::Failed => {
+            let mut resp = Response::error(Status::PreconditionFailed);
+            resp.headers = headers;
+            return resp;
+        }
+    }
+    let (content_type, body) = match format {
+        listing::Format::Json => (
+            "application/json",
+            listing::json(&listing.entries, listing.omitted),
+        ),
+        listing::Format::Html => (
             "text/html; charset=utf-8",
-            listing::html(&url_path, entries),
-        )
+            listing::html(&url_path, &listing.entries, listing.omitted),
+        ),
     };
     Response {
         status: Status::Ok,
         content_type: Some(content_type.into()),
-        headers: vec![
-            ("Cache-Control", "no-cache".into()),
-            ("Vary", "Accept".into()),
-        ],
+        headers,
         body: Body::Text(body),
     }
 }

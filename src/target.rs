@@ -8,14 +8,17 @@ use std::fmt;
 
 /// A request-target reduced to path segments that are safe to join onto a root.
 ///
-/// Every segment is non-empty, is not `.` or `..`, and contains no `/`, `\` or NUL.
+/// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL (nor `\` on
+/// Windows, where it is a separator; on Unix it is an ordinary byte of a name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The decoded path segments, in order; empty for `/`.
     pub segments: Vec<String>,
     /// Whether the path ended in `/` (or in a `.`/`..` segment, which names a directory).
     pub trailing_slash: bool,
-    /// The raw query string after `?`, without the `?`; kept for redirects.
+    /// The query string after `?`, without the `?`, as sent except that `\` is written
+    /// `%5C` (it is not a URI character, and a redirect `Location` never carries it raw);
+    /// kept for redirects.
     pub query: Option<String>,
 }
 
@@ -30,7 +33,8 @@ pub enum TargetError {
     BadEscape,
     /// A decoded NUL byte.
     Nul,
-    /// A backslash, raw or decoded: some systems treat it as a separator.
+    /// A backslash, raw or decoded, on Windows, where it is a path separator. Never
+    /// returned on Unix, where `\` is an ordinary byte in a file name.
     Backslash,
     /// The decoded path is not UTF-8.
     NotUtf8,
@@ -72,7 +76,7 @@ impl Target {
             None => path_and_query,
         };
         let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_owned())),
+            Some((p, q)) => (p, Some(q.replace('\\', "%5C"))),
             None => (path_and_query, None),
         };
         let decoded = percent_decode(path)?;
@@ -80,6 +84,11 @@ impl Target {
         if decoded.contains('\0') {
             return Err(TargetError::Nul);
         }
+        // Issue 12 item 11: on Unix `\` is an ordinary byte in a name, and a listed
+        // `back\slash.txt` must be fetchable; only `/` separates, so it cannot climb.
+        // Windows treats it as a separator, so there it stays refused (the Windows port
+        // is a later issue).
+        #[cfg(windows)]
         if decoded.contains('\\') {
             return Err(TargetError::Backslash);
         }
@@ -116,8 +125,9 @@ impl Target {
     }
 
     /// The clean path, percent-encoded, starting with exactly one `/`: safe as a
-    /// `Location`, because no segment is empty and none holds `/` or `\` (so it can
-    /// never start with `//` or `/\`, the CVE-2021-28861 open redirect).
+    /// `Location`, because no segment is empty or holds `/`, and a `\` in a name is
+    /// written `%5C` (so it can never start with `//` or `/\`, the CVE-2021-28861 open
+    /// redirect).
     pub fn encoded_path(&self, trailing_slash: bool) -> String {
         let mut out =
             String::with_capacity(1 + self.segments.iter().map(|s| s.len() + 1).sum::<usize>());
@@ -266,6 +276,20 @@ mod tests {
             ("HTTP://host:80/a", &["a"], false),
             ("https://h", &[], true),
             ("http://h?x=1", &[], true),
+            // Issue 12 item 11: on Unix a backslash is part of a name, never a separator,
+            // so `..\` cannot climb: each of these is one ordinary segment.
+            #[cfg(unix)]
+            ("/a\\b", &["a\\b"], false),
+            #[cfg(unix)]
+            ("/back%5Cslash.txt", &["back\\slash.txt"], false),
+            #[cfg(unix)]
+            ("/..\\..\\x", &["..\\..\\x"], false),
+            #[cfg(unix)]
+            ("/a%5C..%5Cb/", &["a\\..\\b"], true),
+            #[cfg(unix)]
+            ("/\\evil.com", &["\\evil.com"], false),
+            #[cfg(unix)]
+            ("/..%5c/../x", &["x"], false),
         ];
         for (raw, want, slash) in table {
             let t = Target::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
@@ -291,10 +315,6 @@ mod tests {
             ("http://h/a/%2e%2e/..", AboveRoot),
             ("/a%00.txt", Nul),
             ("/a%00/../b", Nul),
-            ("/a\\b", Backslash),
-            ("/..\\..\\x", Backslash),
-            ("/a%5cb", Backslash),
-            ("/a%5C..%5Cb", Backslash),
             ("/%", BadEscape),
             ("/%4", BadEscape),
             ("/%zz", BadEscape),
@@ -308,6 +328,17 @@ mod tests {
             ("ftp://h/x", BadAbsoluteForm),
             ("http:///x", BadAbsoluteForm),
             ("http://user@h/x", BadAbsoluteForm),
+            // On Unix `..\` is one name, so climbing still needs real `..` segments.
+            #[cfg(unix)]
+            ("/a%5c../../../x", AboveRoot),
+            #[cfg(windows)]
+            ("/a\\b", Backslash),
+            #[cfg(windows)]
+            ("/..\\..\\x", Backslash),
+            #[cfg(windows)]
+            ("/a%5cb", Backslash),
+            #[cfg(windows)]
+            ("/a%5C..%5Cb", Backslash),
         ];
         for (raw, want) in table {
             assert_eq!(Target::parse(raw), Err(*want), "{raw:?}");
@@ -320,6 +351,9 @@ mod tests {
         assert_eq!(t.query.as_deref(), Some("a=%20&b"));
         assert_eq!(Target::parse("/d").unwrap().query, None);
         assert_eq!(Target::parse("/d?").unwrap().query.as_deref(), Some(""));
+        // Only `\` changes: the query goes into a redirect's Location.
+        let t = Target::parse("/d?a\\b=%5c\\").unwrap();
+        assert_eq!(t.query.as_deref(), Some("a%5Cb=%5c%5C"));
     }
 
     #[test]
@@ -338,6 +372,12 @@ mod tests {
             "///a",
             "/%2fa/",
             "/./%2f/b",
+            #[cfg(unix)]
+            "/\\evil.com",
+            #[cfg(unix)]
+            "/%5c%5cevil.com",
+            #[cfg(unix)]
+            "/%5C/evil.com",
         ] {
             let t = Target::parse(raw).unwrap();
             let loc = t.encoded_path(true);
@@ -350,11 +390,26 @@ mod tests {
         let t = Target::parse("/a%20b/%3Cx%3E%23%3F%25/").unwrap();
         assert_eq!(t.encoded_path(true), "/a%20b/%3Cx%3E%23%3F%25/");
         assert_eq!(Target::parse("/").unwrap().encoded_path(false), "/");
+        // A redirect to a directory named with a backslash writes it encoded.
+        #[cfg(unix)]
+        assert_eq!(
+            Target::parse("/\\evil.com").unwrap().encoded_path(true),
+            "/%5Cevil.com/"
+        );
     }
 
     #[test]
     fn encoding_round_trips() {
-        let names = ["a b", "<b>x&y\".txt", "a b#c?.txt", "100%", "é", "x;y=z"];
+        let names = [
+            "a b",
+            "<b>x&y\".txt",
+            "a b#c?.txt",
+            "100%",
+            "é",
+            "x;y=z",
+            #[cfg(unix)]
+            "back\\slash.txt",
+        ];
         for name in names {
             let mut enc = String::new();
             percent_encode_into(name, &mut enc);
@@ -392,7 +447,9 @@ mod tests {
             let mut path = root.to_path_buf();
             for s in &t.segments {
                 assert!(!s.is_empty() && s != "." && s != "..", "{raw:?} → {s:?}");
-                assert!(!s.contains(['/', '\\', '\0']), "{raw:?} → {s:?}");
+                assert!(!s.contains(['/', '\0']), "{raw:?} → {s:?}");
+                #[cfg(windows)]
+                assert!(!s.contains('\\'), "{raw:?} → {s:?}");
                 path.push(s);
             }
             let normal: Vec<_> = path.components().collect();
@@ -403,7 +460,9 @@ mod tests {
                     .any(|c| matches!(c, std::path::Component::ParentDir)),
                 "{raw:?}"
             );
-            assert!(!t.encoded_path(true).starts_with("//"), "{raw:?}");
+            let location = t.encoded_path(true);
+            assert!(!location.starts_with("//"), "{raw:?}");
+            assert!(!location.contains('\\'), "{raw:?} → {location}");
         }
         assert!(
             accepted > 1000,

@@ -9,6 +9,7 @@ mod features;
 mod hostile;
 mod http;
 mod library;
+mod listing;
 mod process;
 mod races;
 mod robust;
