@@ -101,7 +101,11 @@ fn main() {
         ),
         (
             "servedir process",
-            Box::new(|| Some(start_servedir("process", &root.0, &["--keep-alive", "120"]))),
+            // Holds 1,000 connections below: above process mode's default cap of 256.
+            Box::new(|| {
+                let args = ["--keep-alive", "120", "--max-connections", "2000"];
+                Some(start_servedir("process", &root.0, &args))
+            }),
         ),
     ];
     if !quick {

@@ -99,7 +99,8 @@ fn main() {
         ("thread", 5000 / scale, 10_000 / scale),
         ("process", 1000 / scale, 2000 / scale),
     ] {
-        let server = start_servedir(mode, &root.0, &[]);
+        // 1,000 slow clients: above process mode's default cap of 256.
+        let server = start_servedir(mode, &root.0, &["--max-connections", "20000"]);
         slow_clients(&server, mode, slow);
         aborted_downloads(&server, mode, aborted);
     }

@@ -350,7 +350,9 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
                 }
             }
             Opt::Mode => config.mode = mode(value, name)?,
-            Opt::MaxConnections => limits.max_connections = count(value, name, 1, strict)?,
+            Opt::MaxConnections => {
+                limits.max_connections = Some(count(value, name, 1, strict)?);
+            }
             Opt::HeadTimeout => limits.head_timeout = secs(value, name, strict)?,
             Opt::KeepAlive => limits.keep_alive_timeout = secs(value, name, strict)?,
             Opt::WriteTimeout => limits.write_timeout = secs(value, name, strict)?,
@@ -562,7 +564,6 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
     let limits = &config.limits;
     let mut args: Vec<OsString> = vec![
         CHILD_FLAG.into(),
-        format!("--max-connections={}", limits.max_connections).into(),
         format!("--timeout={}", format_secs(limits.head_timeout)).into(),
         format!("--keep-alive={}", format_secs(limits.keep_alive_timeout)).into(),
         format!("--write-timeout={}", format_secs(limits.write_timeout)).into(),
@@ -570,6 +571,10 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
         format!("--max-headers={}", limits.max_headers).into(),
         format!("--max-body-discard={}", limits.max_discard_body).into(),
     ];
+    // Unused by a child, but kept so its config equals the parent's (None: the default).
+    if let Some(max) = limits.max_connections {
+        args.push(format!("--max-connections={max}").into());
+    }
     if config.hidden {
         args.push("--hidden".into());
     }
@@ -676,9 +681,18 @@ pub fn usage() -> String {
         (
             "      --max-connections N",
             format!(
-                "Most connections served at once; the excess get 503. More \
-                 than ~1,000 needs 'ulimit -n' raised [default: {}]",
-                limits.max_connections
+                "Most connections served at once; the excess get 503. In \
+                 thread mode more than ~1,000 needs 'ulimit -n' raised \
+                 [default: {}]",
+                match limits.max_connections {
+                    Some(max) => max.to_string(),
+                    // Each connection is a process in process mode: a lower default.
+                    None => format!(
+                        "{}{GLUE}threads,{GLUE}{}{GLUE}processes",
+                        Mode::Thread.default_max_connections(),
+                        Mode::Process.default_max_connections()
+                    ),
+                }
             ),
         ),
         (
@@ -978,7 +992,7 @@ mod tests {
             ),
             (
                 &[&["--max-connections=1"], &["--max-connections", "1"]],
-                |c| c.limits.max_connections = 1,
+                |c| c.limits.max_connections = Some(1),
             ),
             (&[&["--timeout=0.5"], &["--timeout", "0.5"]], |c| {
                 c.limits.head_timeout = Duration::from_millis(500)
@@ -1388,7 +1402,7 @@ mod tests {
             limits: Limits {
                 max_head_bytes: 300,
                 max_headers: 7,
-                max_connections: 12,
+                max_connections: Some(12),
                 head_timeout: Duration::from_nanos(1),
                 keep_alive_timeout: Duration::new(86_400, 0),
                 write_timeout: Duration::new(3, 250_000_000),
@@ -1422,7 +1436,7 @@ mod tests {
             limits: Limits {
                 max_head_bytes: 0,
                 max_headers: 0,
-                max_connections: 0,
+                max_connections: Some(0),
                 head_timeout: Duration::ZERO,
                 keep_alive_timeout: Duration::new(u64::MAX, 999_999_999),
                 write_timeout: Duration::from_secs(7 * 86_400),
@@ -1544,7 +1558,7 @@ mod tests {
             "EXAMPLES:",
             "[default: 7890]",
             "[default: html]",
-            "[default: 10000]",
+            "[default: 10000 threads, 256 processes]",
             "[default: 10]",
             "[default: 5]",
             "[default: 30]",

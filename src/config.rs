@@ -32,6 +32,20 @@ impl Mode {
             Mode::Process => "process",
         }
     }
+
+    /// The connection cap when [`Limits::max_connections`] is `None`.
+    ///
+    /// Thread mode: 10,000 (a connection costs a thread of ~150 KiB at most and two
+    /// file descriptors, so `ulimit -n` is the practical bound). Process mode: 256, because
+    /// each connection is a whole process (~150-280 KiB RSS, a process-table entry, a
+    /// fork and exec) that no file-descriptor limit bounds: 256 keep a 2-core machine
+    /// responsive and under ~75 MB, and still serve ~40 browsers at 6 connections each.
+    pub fn default_max_connections(self) -> usize {
+        match self {
+            Mode::Thread => 10_000,
+            Mode::Process => 256,
+        }
+    }
 }
 
 /// Bounds that keep one client (or many) from exhausting the server.
@@ -45,7 +59,12 @@ pub struct Limits {
     /// Most header fields in one request; more → 431.
     pub max_headers: usize,
     /// Most connections served at once; the excess gets 503 and is closed.
-    pub max_connections: usize,
+    ///
+    /// `None` (the default) means the mode's own default,
+    /// [`Mode::default_max_connections`]: 10,000 threads, but only 256 child processes,
+    /// which cost far more each. `Some(n)` is used as given in either mode; read the
+    /// effective cap with [`Limits::connection_cap`].
+    pub max_connections: Option<usize>,
     /// Time allowed for a whole request head once a connection is open or a request began.
     pub head_timeout: Duration,
     /// How long an idle keep-alive connection is kept between requests.
@@ -57,12 +76,31 @@ pub struct Limits {
     pub max_discard_body: u64,
 }
 
+impl Limits {
+    /// The most connections served at once in `mode`: `max_connections` if set, else
+    /// the mode's default.
+    ///
+    /// # Examples
+    /// ```
+    /// use servedir::{Limits, Mode};
+    ///
+    /// assert_eq!(Limits::default().connection_cap(Mode::Thread), 10_000);
+    /// assert_eq!(Limits::default().connection_cap(Mode::Process), 256);
+    /// let five = Limits { max_connections: Some(5), ..Limits::default() };
+    /// assert_eq!(five.connection_cap(Mode::Process), 5);
+    /// ```
+    pub fn connection_cap(&self, mode: Mode) -> usize {
+        self.max_connections
+            .unwrap_or_else(|| mode.default_max_connections())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_head_bytes: 8 * 1024,
             max_headers: 100,
-            max_connections: 10_000,
+            max_connections: None,
             head_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
@@ -139,6 +177,14 @@ pub struct Config {
     /// The command-line tool sets this to itself. A program embedding servedir must
     /// point it at a `servedir` binary, because the embedding program cannot serve
     /// a connection when re-executed; `Server::bind` fails when it is missing.
+    ///
+    /// `Server::bind` opens the file once and keeps it open (failing if it is not an
+    /// executable file). On Linux, children are then started from that open file
+    /// (through `/proc/self/fd/N`), so deleting, renaming or replacing the path later
+    /// changes nothing; overwriting the same file in place does. The file must be a
+    /// binary, not a `#!` script: the open file is closed when the child starts, so an
+    /// interpreter could not read it. Where `/proc` is not available, each child is
+    /// started from the path.
     pub process_exe: Option<PathBuf>,
 }
 
@@ -161,10 +207,11 @@ impl Config {
         }
         let l = &self.limits;
         // The command line refuses these too: each would make every request fail.
-        if l.max_connections == 0 || l.max_headers == 0 || l.max_head_bytes < 256 {
+        let cap = l.connection_cap(self.mode);
+        if cap == 0 || l.max_headers == 0 || l.max_head_bytes < 256 {
             return Err(format!(
-                "limits too small to serve anything: max_connections {}, max_headers {}, max_head_bytes {} (at least 1, 1 and 256)",
-                l.max_connections, l.max_headers, l.max_head_bytes
+                "limits too small to serve anything: max_connections {cap}, max_headers {}, max_head_bytes {} (at least 1, 1 and 256)",
+                l.max_headers, l.max_head_bytes
             ));
         }
         if l.head_timeout.is_zero() || l.keep_alive_timeout.is_zero() || l.write_timeout.is_zero() {

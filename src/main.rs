@@ -6,6 +6,7 @@
 use std::env;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use servedir::cli::{self, Action};
@@ -28,16 +29,15 @@ fn main() -> ExitCode {
             println!("servedir {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Action::Child(config) => match serve_inherited_connection(config) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("servedir: child: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Action::Child(config) => {
+            // Started as /proc/self/fd/N, the kernel names this process "N": name it
+            // as `ps`, `top` and `pgrep servedir` expect (Linux only; harmless elsewhere).
+            let _ = std::fs::write("/proc/self/comm", "servedir");
+            child(config)
+        }
         Action::Serve(mut config) => {
             if config.mode == Mode::Process {
-                match env::current_exe() {
+                match own_executable() {
                     Ok(exe) => config.process_exe = Some(exe),
                     Err(e) => {
                         eprintln!("servedir: cannot find my own executable for process mode: {e}");
@@ -83,6 +83,29 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// The program this process is running, for process mode's children. On Linux,
+/// `/proc/self/exe` opens the running program itself, even if its file was deleted or
+/// replaced since start-up (`Server::bind` opens it once); the path from
+/// `current_exe` would name whatever file sits there when a child starts.
+fn own_executable() -> std::io::Result<PathBuf> {
+    let proc_exe = Path::new("/proc/self/exe");
+    if proc_exe.is_file() {
+        return Ok(proc_exe.to_owned());
+    }
+    env::current_exe()
+}
+
+/// Process mode's child: serves the connection on standard input.
+fn child(config: servedir::Config) -> ExitCode {
+    match serve_inherited_connection(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("servedir: child: {e}");
+            ExitCode::FAILURE
         }
     }
 }

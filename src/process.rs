@@ -3,11 +3,25 @@
 //!
 //! std has no bare `fork`, so the child is a `servedir` executable started with a hidden
 //! flag and the parent's effective configuration, its stdin being the accepted socket.
-//! The parent never reads from the socket, closes its copy at once, and reaps every child.
+//! The executable is opened once at bind ([`Exe`]) and, on Linux, started through that
+//! open file, so deleting or replacing the binary on disk changes nothing.
+//!
+//! Hand-over: the parent keeps a copy of the socket, with its read timeout cleared, until
+//! the child *takes* the connection by setting a read timeout (`take_connection`), which
+//! a `servedir` child does before it reads or writes a byte. A child that exits or
+//! stalls without taking it (it could not start serving, it is not `servedir`, it was
+//! killed) gets its client answered by the parent (500, or 503 at shutdown), so the
+//! client never sees a bare reset; once taken, the parent never writes, drops its copy,
+//! and a child that dies mid-connection ends it without a status, as a panicking thread
+//! does in thread mode. The parent never reads from the socket, and reaps every child.
 
+use std::fs::{self, File};
 use std::io;
-use std::net::TcpStream;
-use std::os::fd::{AsFd, OwnedFd};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -24,11 +38,61 @@ use crate::slots::Slot;
 
 /// How often the reaper looks for finished children while any are running.
 const REAP_INTERVAL: Duration = Duration::from_millis(10);
+/// How long a child may take to take its connection before it is killed and its client
+/// answered 500: starting a process takes milliseconds, but a loaded machine may be slow.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest read timeout a child takes its connection with. Linux reads back a
+/// timeout too large for its clock as "none", which is the parent's "not taken" mark.
+const MAX_TAKE_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+
+/// The executable children run, opened once by `Server::bind`.
+#[derive(Debug)]
+pub(crate) struct Exe {
+    /// Kept open for the server's life: the program children run, whatever later
+    /// happens to its path. Not inherited by children (std opens files close-on-exec).
+    _file: File,
+    /// What a child is started from: `/proc/self/fd/N` naming `_file` where that works
+    /// (each child execs the parent's open file; the kernel opens it before the
+    /// close-on-exec descriptor goes away), otherwise the configured path.
+    run: PathBuf,
+}
+
+impl Exe {
+    /// Opens `path`, which must be an executable file.
+    ///
+    /// # Errors
+    /// The file is missing, unreadable, not a regular file or not executable; the
+    /// message names the path.
+    pub(crate) fn open(path: &Path) -> io::Result<Exe> {
+        let context = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot use process_exe {}: {e}", path.display()),
+            )
+        };
+        // Checked before opening: opening a FIFO would block.
+        let meta = fs::metadata(path).map_err(context)?;
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            return Err(context(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not an executable file",
+            )));
+        }
+        let file = File::open(path).map_err(context)?;
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        let run = match (fs::metadata(&by_fd), file.metadata()) {
+            (Ok(linked), Ok(opened)) if same(&linked, &opened) => by_fd,
+            _ => path.to_owned(),
+        };
+        Ok(Exe { _file: file, run })
+    }
+}
 
 /// What the reaper thread is told.
 enum Msg {
     /// A child started, holding a connection slot until it exits.
-    Started(Child, Slot),
+    Started(Running),
     /// The server is shutting down: wait for the children until the deadline, kill the
     /// rest, reap them all, then say so on the channel.
     Finish(Instant, Sender<()>),
@@ -48,11 +112,12 @@ impl std::fmt::Debug for Msg {
 
 impl Children {
     /// Starts the reaper thread.
-    pub(crate) fn start() -> io::Result<Children> {
+    pub(crate) fn start(shared: &Arc<Shared>) -> io::Result<Children> {
         let (tx, rx) = mpsc::channel::<Msg>();
+        let shared = Arc::clone(shared);
         thread::Builder::new()
             .name("servedir-reaper".into())
-            .spawn(move || reap(&rx))?;
+            .spawn(move || reap(&rx, &shared))?;
         Ok(Children { reaper: tx })
     }
 
@@ -64,44 +129,113 @@ impl Children {
             refuse(&stream, Status::ServiceUnavailable, &shared.ctx);
             return;
         };
-        let config = &shared.ctx.config;
-        let Some(exe) = &config.process_exe else {
+        let Some(exe) = &shared.process_exe else {
             // Server::bind refuses process mode without an executable.
             refuse(&stream, Status::InternalServerError, &shared.ctx);
             return;
         };
-        // Kept only to answer 503 if the child cannot start; dropped right after.
-        let spare = stream.try_clone();
-        let mut command = Command::new(exe);
+        // Kept to answer the client if the child cannot start or never takes the
+        // connection. A cleared read timeout marks it "not taken" (see the module doc);
+        // if it cannot be marked, the parent will never know, so never answers.
+        let spare = stream.try_clone().ok();
+        let marked = spare
+            .as_ref()
+            .is_some_and(|s| s.set_read_timeout(None).is_ok());
+        let mut command = Command::new(&exe.run);
         command
-            .args(cli::child_args(config))
+            .arg0("servedir")
+            .args(cli::child_args(&shared.ctx.config))
             .stdin(Stdio::from(OwnedFd::from(stream)))
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit());
-        match command.spawn() {
+        let spawned = command.spawn();
+        // The command still holds the parent's copy of the socket: close it now, or the
+        // client would see no EOF when the child closes (the lesson's "the parent must
+        // close it too").
+        drop(command);
+        match spawned {
             Ok(child) => {
-                // The command still holds the parent's copy of the socket: close it now,
-                // or the client would see no EOF when the child closes (the lesson's
-                // "the parent must close it too").
-                drop(command);
-                drop(spare);
-                if let Err(mpsc::SendError(Msg::Started(mut child, _slot))) =
-                    self.reaper.send(Msg::Started(child, slot))
+                let running = Running {
+                    child,
+                    _slot: slot,
+                    untaken: spare.filter(|_| marked),
+                    started: Instant::now(),
+                };
+                if let Err(mpsc::SendError(Msg::Started(mut running))) =
+                    self.reaper.send(Msg::Started(running))
                 {
                     // The reaper has finished (shutdown): never leave a zombie.
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    let _ = running.child.kill();
+                    let dead = running.child.wait().is_ok();
+                    running.settle(dead, Status::ServiceUnavailable, &shared.ctx);
                 }
             }
             Err(e) => {
-                eprintln!("servedir: cannot start a child process: {e}");
-                drop(command);
-                if let Ok(spare) = spare {
+                shared
+                    .start_errors
+                    .report(format_args!("cannot start a child process: {e}"));
+                if let Some(spare) = spare {
                     refuse(&spare, Status::ServiceUnavailable, &shared.ctx);
                 }
             }
         }
     }
+}
+
+/// A child serving (or about to serve) one connection.
+struct Running {
+    child: Child,
+    /// Released when the child is reaped: the cap counts live children.
+    _slot: Slot,
+    /// The parent's copy of the socket, until the child takes the connection.
+    untaken: Option<TcpStream>,
+    started: Instant,
+}
+
+impl Running {
+    /// Looks at the child once, without blocking; returns whether it has been reaped.
+    ///
+    /// Drops the parent's copy of the socket as soon as the child has taken the
+    /// connection; answers 500 for a child that exited without taking it, or that has
+    /// not taken it within [`HANDOVER_TIMEOUT`] (it is killed).
+    fn poll(&mut self, ctx: &Context) -> bool {
+        let exited = match self.child.try_wait() {
+            Ok(None) => false,
+            Ok(Some(_)) => true,
+            // Not ours to wait for any more: it cannot be known to be dead.
+            Err(_) => return self.settle(false, Status::InternalServerError, ctx),
+        };
+        if exited {
+            return self.settle(true, Status::InternalServerError, ctx);
+        }
+        if self.untaken.as_ref().is_some_and(taken) {
+            self.untaken = None;
+        } else if self.untaken.is_some() && self.started.elapsed() >= HANDOVER_TIMEOUT {
+            let _ = self.child.kill();
+            let dead = self.child.wait().is_ok();
+            return self.settle(dead, Status::InternalServerError, ctx);
+        }
+        false
+    }
+
+    /// For a child that is gone: if it is known `dead` and never took its connection,
+    /// answers the client with `status`. Returns true.
+    fn settle(&mut self, dead: bool, status: Status, ctx: &Context) -> bool {
+        if let Some(spare) = self.untaken.take() {
+            // Only a dead child is sure never to write: a status after its bytes would
+            // corrupt the response.
+            if dead && !taken(&spare) {
+                refuse(&spare, status, ctx);
+            }
+        }
+        true
+    }
+}
+
+/// Whether a child has taken the connection: it set a read timeout on the socket the
+/// parent left without one. When unsure (the query failed), say yes: never write then.
+fn taken(socket: &TcpStream) -> bool {
+    !matches!(socket.read_timeout(), Ok(None))
 }
 
 impl Children {
@@ -116,8 +250,9 @@ impl Children {
 }
 
 /// Waits for children as they finish, releasing each one's connection slot: no zombies.
-fn reap(rx: &Receiver<Msg>) {
-    let mut running: Vec<(Child, Slot)> = Vec::new();
+fn reap(rx: &Receiver<Msg>, shared: &Shared) {
+    let ctx = &shared.ctx;
+    let mut running: Vec<Running> = Vec::new();
     loop {
         let next = if running.is_empty() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
@@ -125,58 +260,81 @@ fn reap(rx: &Receiver<Msg>) {
             rx.recv_timeout(REAP_INTERVAL)
         };
         match next {
-            Ok(Msg::Started(child, slot)) => running.push((child, slot)),
+            Ok(Msg::Started(child)) => running.push(child),
             Ok(Msg::Finish(deadline, done)) => {
-                finish(running, deadline);
+                finish(running, deadline, ctx);
                 let _ = done.send(());
                 return;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                for (mut child, _slot) in running.drain(..) {
-                    let _ = child.wait();
+                for mut r in running.drain(..) {
+                    let dead = r.child.wait().is_ok();
+                    r.settle(dead, Status::InternalServerError, ctx);
                 }
                 return;
             }
         }
-        running.retain_mut(|(child, _)| !matches!(child.try_wait(), Ok(Some(_)) | Err(_)));
+        running.retain_mut(|r| !r.poll(ctx));
     }
 }
 
-fn finish(mut running: Vec<(Child, Slot)>, deadline: Instant) {
+fn finish(mut running: Vec<Running>, deadline: Instant, ctx: &Context) {
     while !running.is_empty() && Instant::now() < deadline {
-        running.retain_mut(|(child, _)| !matches!(child.try_wait(), Ok(Some(_)) | Err(_)));
+        running.retain_mut(|r| !r.poll(ctx));
         thread::sleep(REAP_INTERVAL);
     }
-    for (mut child, _slot) in running {
-        let _ = child.kill();
-        let _ = child.wait();
+    for mut r in running {
+        let _ = r.child.kill();
+        let dead = r.child.wait().is_ok();
+        // The server is going away: a client whose child never began is told to retry.
+        r.settle(dead, Status::ServiceUnavailable, ctx);
     }
 }
 
 /// The child's side: serves the one connection passed as standard input, then returns.
 ///
 /// This is what `servedir --serve-child` runs; the root in `config` is already canonical.
+/// Setting the socket's read timeout takes the connection from the parent (see the
+/// module doc): nothing before it may write to the socket, and nothing after it fails.
 ///
 /// # Errors
-/// Standard input is not a socket, or the root cannot be opened.
+/// Standard input is not a socket. The parent then answers the client with 500.
 pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     let fd = io::stdin().as_fd().try_clone_to_owned()?;
     let stream = TcpStream::from(fd);
     // Fails with ENOTSOCK when stdin is not a socket (someone ran the hidden flag by hand).
     stream.peer_addr()?;
-    // The parent's listener gave the socket these already; a socket from anywhere else
-    // gets them here (three syscalls are nothing next to starting a process).
+    // The listener gave the socket these already; a socket from anywhere else gets them
+    // here (a few syscalls are nothing next to starting a process).
     let limits = &config.limits;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(limits.write_timeout))?;
-    stream.set_read_timeout(Some(limits.head_timeout))?;
-    // A root that is gone is not this child's to report: each request answers 404, as
-    // in thread mode, rather than the client getting a reset.
-    let root =
-        std::fs::canonicalize(&config.root).or_else(|_| std::path::absolute(&config.root))?;
+    // A root deleted since start-up is served as thread mode serves it (404s, and
+    // files again once it is back), not refused. The parent passes it absolute, not
+    // canonical: a root given through a symlink is followed per request here too.
+    let root = fs::canonicalize(&config.root)
+        .or_else(|_| std::path::absolute(&config.root))
+        .unwrap_or_else(|_| config.root.clone());
+    if cfg!(debug_assertions)
+        && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some_and(|v| v == "child-abort")
+    {
+        // Test hook: a child killed before it takes its connection.
+        std::process::abort();
+    }
+    take_connection(&stream, limits.head_timeout)?;
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
     serve_connection(&stream, &ctx);
+    // The parent may hold a copy of the socket a few ms more: send the FIN now.
+    let _ = stream.shutdown(Shutdown::Write);
     Ok(())
+}
+
+/// Takes the connection from the parent by setting the first request's read timeout
+/// (never "none", which is the parent's mark for "not taken").
+fn take_connection(stream: &TcpStream, head_timeout: Duration) -> io::Result<()> {
+    stream.set_read_timeout(Some(
+        head_timeout.clamp(Duration::from_millis(1), MAX_TAKE_TIMEOUT),
+    ))
 }

@@ -3,20 +3,21 @@
 //!
 //! It never parses a byte of a request: that is `connection.rs`.
 
+use std::fmt;
 use std::fs;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Limits, Mode};
 use crate::connection::{refuse, Context};
 use crate::handle::ServerHandle;
-use crate::process::Children;
+use crate::process::{Children, Exe};
 use crate::response::Status;
 use crate::slots::Slots;
 use crate::workers::Workers;
@@ -24,6 +25,8 @@ use crate::workers::Workers;
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.
 const FD_BACKOFF: Duration = Duration::from_millis(100);
+/// A failure that can repeat for every connection is reported at most this often.
+const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A bound server: its listeners exist and its port is real, but nothing is served
 /// until [`Server::run`].
@@ -50,6 +53,45 @@ pub(crate) struct Shared {
     pub(crate) slots: Arc<Slots>,
     pub(crate) shutdown: AtomicBool,
     pub(crate) workers: Workers,
+    /// Process mode: the executable children run, opened at bind.
+    pub(crate) process_exe: Option<Exe>,
+    /// Failed `accept` calls (EMFILE and the like).
+    pub(crate) accept_errors: Throttle,
+    /// Connection threads or child processes that could not be started.
+    pub(crate) start_errors: Throttle,
+}
+
+/// Reports a failure that can repeat for every connection (out of file descriptors on
+/// accept, no memory for a thread or a process) at most once a [`REPORT_INTERVAL`], so
+/// a flood of them cannot flood stderr; the next line says how many were left out.
+#[derive(Debug, Default)]
+pub(crate) struct Throttle {
+    /// When a line was last written, and how many were left out since.
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl Throttle {
+    /// Writes `servedir: WHAT` to stderr, unless a line was written less than a
+    /// [`REPORT_INTERVAL`] ago.
+    pub(crate) fn report(&self, what: fmt::Arguments<'_>) {
+        match self.allow(Instant::now()) {
+            Some(0) => eprintln!("servedir: {what}"),
+            Some(n) => eprintln!("servedir: {what} ({n} more like it not shown)"),
+            None => {}
+        }
+    }
+
+    /// Whether a line may be written at `now`: `Some(lines left out before it)`.
+    fn allow(&self, now: Instant) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (last, left_out) = &mut *state;
+        if last.is_some_and(|t| now.saturating_duration_since(t) < REPORT_INTERVAL) {
+            *left_out += 1;
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(left_out))
+    }
 }
 
 impl Server {
@@ -63,7 +105,9 @@ impl Server {
     /// names the path or address and the OS error, e.g. `cannot bind 127.0.0.1:7890:
     /// Address already in use (os error 98)`); `InvalidInput` for a configuration that
     /// cannot work: process mode without `Config::process_exe` or with an observer, an
-    /// invalid extra header or index name, no address to bind.
+    /// invalid extra header or index name, no address to bind. In process mode,
+    /// `Config::process_exe` is opened here: an error names it when it is missing or not
+    /// an executable file.
     ///
     /// # Examples
     /// ```
@@ -92,6 +136,10 @@ impl Server {
         config
             .check()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+        let process_exe = match (&config.process_exe, config.mode) {
+            (Some(path), Mode::Process) => Some(Exe::open(path)?),
+            _ => None,
+        };
         let listeners = bind_all(&config.bind, config.port)?
             .into_iter()
             .map(|l| with_connection_options(l, &config.limits))
@@ -103,10 +151,13 @@ impl Server {
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
-                slots: Slots::new(config.limits.max_connections),
+                slots: Slots::new(config.limits.connection_cap(config.mode)),
                 ctx: Context::new(config, root),
                 shutdown: AtomicBool::new(false),
                 workers: Workers::default(),
+                process_exe,
+                accept_errors: Throttle::default(),
+                start_errors: Throttle::default(),
             }),
         })
     }
@@ -172,7 +223,7 @@ impl Server {
                 Workers::start(&self.shared)?;
                 None
             }
-            Mode::Process => Some(Children::start()?),
+            Mode::Process => Some(Children::start(&self.shared)?),
         };
         let mut loops = Vec::new();
         for listener in self.listeners {
@@ -287,7 +338,6 @@ fn no_ipv6(e: &io::Error) -> bool {
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&Children>) {
-    let mut last_report: Option<Instant> = None;
     loop {
         let accepted = listener.accept();
         if shared.shutdown.load(Ordering::SeqCst) {
@@ -309,10 +359,11 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&C
                         | io::ErrorKind::WouldBlock
                         | io::ErrorKind::TimedOut
                 );
-                // Report at most once a second: a flood of EMFILE must not flood stderr.
-                if !quiet && last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                    eprintln!("servedir: accept failed: {e}");
-                    last_report = Some(Instant::now());
+                // A flood of EMFILE must not flood stderr.
+                if !quiet {
+                    shared
+                        .accept_errors
+                        .report(format_args!("accept failed: {e}"));
                 }
                 if out_of_fds {
                     thread::sleep(FD_BACKOFF);
@@ -334,6 +385,50 @@ fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_failures_are_reported_once_a_second_with_a_count() {
+        let throttle = Throttle::default();
+        let t0 = Instant::now();
+        assert_eq!(throttle.allow(t0), Some(0));
+        assert_eq!(throttle.allow(t0), None);
+        assert_eq!(throttle.allow(t0 + Duration::from_millis(999)), None);
+        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), Some(2));
+        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), None);
+        assert_eq!(throttle.allow(t0 + 5 * REPORT_INTERVAL), Some(1));
+    }
+
+    /// Issue 12 item 7: process mode had thread mode's cap of 10,000, i.e. up to
+    /// 10,000 processes; an explicit cap still wins in either mode.
+    #[test]
+    fn each_mode_has_its_own_default_cap() {
+        let exe = std::env::current_exe().unwrap();
+        let capacity = |mode, max_connections| {
+            let server = Server::bind(Config {
+                root: env!("CARGO_MANIFEST_DIR").into(),
+                bind: vec![IpAddr::from([127, 0, 0, 1])],
+                port: 0,
+                mode,
+                process_exe: Some(exe.clone()),
+                limits: Limits {
+                    max_connections,
+                    ..Limits::default()
+                },
+                ..Config::default()
+            })
+            .unwrap();
+            let slots = &server.shared.slots;
+            let held: Vec<_> = std::iter::from_fn(|| slots.take(None))
+                .take(20_000)
+                .collect();
+            held.len()
+        };
+        assert_eq!(capacity(Mode::Process, None), 256);
+        assert_eq!(capacity(Mode::Thread, None), 10_000);
+        assert_eq!(capacity(Mode::Process, Some(3)), 3);
+        assert_eq!(capacity(Mode::Process, Some(12_000)), 12_000);
+        assert_eq!(capacity(Mode::Thread, Some(3)), 3);
+    }
 
     #[test]
     fn accepted_sockets_inherit_the_listeners_options() {

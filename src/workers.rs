@@ -124,7 +124,9 @@ impl Workers {
                     .stack_size(STACK_SIZE)
                     .spawn(move || worker_shared.workers.run(&worker_shared));
                 if let Err(e) = started {
-                    eprintln!("servedir: cannot start a connection thread: {e}");
+                    shared
+                        .start_errors
+                        .report(format_args!("cannot start a connection thread: {e}"));
                     let job = {
                         let mut state = self.lock();
                         state.starting -= 1;

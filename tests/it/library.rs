@@ -2,6 +2,7 @@
 
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -78,9 +79,13 @@ fn process_mode_needs_a_servedir_executable() {
 #[test]
 fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
     let site = Site::new("lib-badexe");
+    // Executable, but no format the kernel can run: the spawn itself fails (ENOEXEC).
+    let garbage = site.base.path().join("garbage-servedir");
+    std::fs::write(&garbage, [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
+    std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bad = Config {
         mode: Mode::Process,
-        process_exe: Some(site.base.path().join("no-such-servedir")),
+        process_exe: Some(garbage),
         ..config(site.root())
     };
     let handle = Server::bind(bad).unwrap().spawn().unwrap();
@@ -100,6 +105,79 @@ fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
     drop(handle);
     drop(handle2);
     std::thread::sleep(Duration::from_millis(10));
+}
+
+/// `process_exe` is opened at bind: a bad one is an error there, naming it, instead of
+/// a 503 for every request.
+#[test]
+fn process_exe_must_be_an_executable_file_at_bind() {
+    let site = Site::new("lib-exe-check");
+    let plain = site.root().join("hello.txt");
+    let cases = [
+        (site.base.path().join("no-such-servedir"), "No such file"),
+        (site.root(), "not an executable file"),
+        (plain, "not an executable file"),
+    ];
+    for (exe, needle) in cases {
+        let err = Server::bind(Config {
+            mode: Mode::Process,
+            process_exe: Some(exe.clone()),
+            ..config(site.root())
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(exe.to_str().unwrap()) && text.contains(needle),
+            "{text}"
+        );
+    }
+}
+
+/// Issue 12 item 7: a `process_exe` that is some other program (here `true`, which
+/// exits 0 at once without touching the socket) left every client with no status.
+#[test]
+fn a_process_exe_that_is_not_servedir_gets_500() {
+    let site = Site::new("lib-notservedir");
+    let exe = ["/usr/bin/true", "/bin/true"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("a 'true' program");
+    let handle = Server::bind(Config {
+        mode: Mode::Process,
+        process_exe: Some(exe.into()),
+        ..config(site.root())
+    })
+    .unwrap()
+    .spawn()
+    .unwrap();
+    for _ in 0..3 {
+        let (mut reader, resp) = get_hello(handle.local_addr());
+        assert_eq!(resp.status, 500);
+        assert_eq!(resp.header("connection"), Some("close"));
+        assert!(is_closed(&mut reader));
+    }
+}
+
+/// The embedding program's `process_exe` is opened once: deleting it later changes
+/// nothing (issue 12 item 7).
+#[test]
+fn a_process_exe_deleted_after_bind_still_serves() {
+    let site = Site::new("lib-deleted-exe");
+    let bin = crate::process::BinDir::new("lib-deleted-exe");
+    let exe = bin.servedir();
+    let handle = Server::bind(Config {
+        mode: Mode::Process,
+        process_exe: Some(exe.clone()),
+        ..config(site.root())
+    })
+    .unwrap()
+    .spawn()
+    .unwrap();
+    std::fs::remove_file(&exe).unwrap();
+    for _ in 0..3 {
+        let (_, resp) = get_hello(handle.local_addr());
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"hello\n"[..]));
+    }
 }
 
 #[test]
@@ -417,7 +495,7 @@ fn invalid_options_are_refused_at_bind() {
         (
             Config {
                 limits: servedir::Limits {
-                    max_connections: 0,
+                    max_connections: Some(0),
                     ..Default::default()
                 },
                 ..config(site.root())

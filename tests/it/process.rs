@@ -1,6 +1,10 @@
 //! Process mode specifics: reaping, concurrency, crashes, and a parent that dies.
 
+use std::fs;
 use std::io::{BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -166,6 +170,143 @@ fn killing_the_parent_leaves_no_child_serving_forever() {
             "{signal}: child {kids:?} still running"
         );
     }
+}
+
+/// A directory beside the built binary (same filesystem, so a hard link works), removed
+/// on drop.
+pub struct BinDir(PathBuf);
+
+impl BinDir {
+    pub fn new(name: &str) -> BinDir {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("servedir-it-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        BinDir(dir)
+    }
+
+    /// A second name for the built `servedir`: deleting or replacing it leaves the
+    /// original alone. A hard link, not a copy: a copy just written could fail to start
+    /// with ETXTBSY while another test's fork still holds the written file open.
+    pub fn servedir(&self) -> PathBuf {
+        let exe = self.0.join("servedir");
+        if fs::hard_link(binary(), &exe).is_err() {
+            fs::copy(binary(), &exe).unwrap();
+        }
+        exe
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for BinDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Issue 12 item 7: children were started from the binary's path, so deleting it made
+/// every request fail with 503.
+#[test]
+fn deleting_the_binary_after_start_changes_nothing() {
+    let site = Site::new("deleted-exe");
+    let bin = BinDir::new("deleted-exe");
+    let exe = bin.servedir();
+    let server = TestServer::start_with(
+        Command::new(&exe),
+        Mode::Process,
+        &site.root(),
+        &["--quiet"],
+    );
+    assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+    fs::remove_file(&exe).unwrap();
+    let mut reader = BufReader::new(server.connect());
+    for _ in 0..3 {
+        reader
+            .get_mut()
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let resp = read_response(&mut reader, false);
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+    // Started as /proc/self/fd/N, a child still calls itself servedir for ps and pgrep.
+    let kids = server.children();
+    assert_eq!(kids.len(), 1, "one child for the open connection");
+    let comm = fs::read_to_string(format!("/proc/{}/comm", kids[0])).unwrap_or_default();
+    assert_eq!(comm.trim_end(), "servedir");
+    assert!(!server.stderr().contains("cannot"), "{}", server.stderr());
+}
+
+/// Issue 12 item 7: a program renamed over the binary's path (as an upgrade does) was
+/// what the next children ran.
+#[test]
+fn replacing_the_binary_after_start_does_not_run_the_replacement() {
+    let site = Site::new("replaced-exe");
+    let bin = BinDir::new("replaced-exe");
+    let exe = bin.servedir();
+    let server = TestServer::start_with(
+        Command::new(&exe),
+        Mode::Process,
+        &site.root(),
+        &["--quiet"],
+    );
+    assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+    // Answers on its standard input, the socket, as a child would.
+    let impostor = bin.path().join("impostor");
+    fs::write(
+        &impostor,
+        "#!/bin/sh\nprintf 'HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\nConnection: close\\r\\n\\r\\nreplaced\\n' >&0\n",
+    )
+    .unwrap();
+    fs::set_permissions(&impostor, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::rename(&impostor, &exe).unwrap();
+    for _ in 0..3 {
+        let resp = get(&server, "/hello.txt");
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+}
+
+both_modes! {
+    /// Issue 12 item 7: a process-mode child whose root was gone exited at once and the
+    /// client got a reset with no status; thread mode answers 404, and serves the root
+    /// again once it is back.
+    fn a_deleted_root_answers_404_like_thread_mode(mode) {
+        let site = Site::new("deleted-root");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        assert_eq!(get(&server, "/hello.txt").status, 200);
+        let moved = site.base.path().join("moved");
+        fs::rename(site.root(), &moved).unwrap();
+        for path in ["/hello.txt", "/", "/dir/"] {
+            let resp = get(&server, path);
+            assert_eq!(resp.status, 404, "{path}");
+            assert!(resp.head.contains("\r\nContent-Type: text/html"), "{}", resp.head);
+        }
+        fs::rename(&moved, site.root()).unwrap();
+        assert_eq!(get(&server, "/hello.txt").body, b"hello\n");
+        assert!(!server.stderr().contains("child"), "{}", server.stderr());
+    }
+}
+
+/// Issue 12 item 7: a child that dies before it takes its connection (here it aborts,
+/// through a debug-build test hook) left the client with a reset and no status.
+#[test]
+fn a_child_killed_before_taking_its_connection_gets_the_client_a_500() {
+    let site = Site::new("child-abort");
+    let mut cmd = Command::new(binary());
+    cmd.env("SERVEDIR_TEST_HOOKS", "child-abort");
+    let server = TestServer::start_with(cmd, Mode::Process, &site.root(), &["--quiet"]);
+    for _ in 0..3 {
+        let resp = get(&server, "/hello.txt");
+        assert_eq!(resp.status, 500);
+        assert_eq!(resp.header("connection"), Some("close"));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || server.children().is_empty()),
+        "children left: {:?}",
+        server.children()
+    );
 }
 
 /// A panic must unwind and end one connection's thread: `panic = "abort"` in any
