@@ -6,7 +6,7 @@
 //! The parent never reads from the socket, closes its copy at once, and reaps every child.
 
 use std::io;
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -18,6 +18,7 @@ use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection, Context};
 use crate::filecache::FileCache;
+use crate::log;
 use crate::response::Status;
 use crate::server::Shared;
 use crate::slots::Slot;
@@ -175,5 +176,15 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
     serve_connection(&stream, &ctx);
+    // The client is done with: let it see the end now (stdin still holds the socket
+    // until exit), then give the log a bounded time, so a stalled stdout can neither
+    // keep this child alive nor silently lose lines a reader would still take.
+    let _ = stream.shutdown(Shutdown::Both);
+    log::flush(CHILD_LOG_FLUSH);
     Ok(())
 }
+
+/// How long a finished child waits for its log lines to be written, and again for its
+/// diagnostics. A reader that reads takes them in microseconds; a stalled one costs each
+/// child this much and no more.
+const CHILD_LOG_FLUSH: Duration = Duration::from_millis(300);

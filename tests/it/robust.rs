@@ -260,3 +260,60 @@ both_modes! {
         drop(s);
     }
 }
+
+both_modes! {
+    /// Issue 12 item 4: with stdout on a pipe nobody read, 264 requests were answered,
+    /// then every connection blocked writing its log line, kept its slot, and the rest
+    /// got 503. Lines that do not fit are now dropped, counted and reported on stderr.
+    fn an_unread_stdout_never_stalls_service(mode) {
+        let site = Site::new("unread-stdout");
+        let mut server = TestServer::start_stdout_unread(mode, &site.root(), &[]);
+        // ~1.1 KB log lines: 2,000 of them overflow the 64 KiB pipe and the server's
+        // 1 MiB queue (in process mode each child's 500 overflow the pipe; the child's
+        // queue is dropped when it exits).
+        let agent = "a".repeat(1000);
+        let request =
+            format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nUser-Agent: {agent}\r\n\r\n");
+        for _ in 0..4 {
+            let stream = server.connect();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            for _ in 0..500 {
+                writer.write_all(request.as_bytes()).unwrap();
+                let r = read_response(&mut reader, false);
+                assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
+            }
+        }
+        for _ in 0..20 {
+            assert_eq!(get(&server, "/hello.txt").status, 200);
+        }
+        // Process mode: a child that cannot write its log still exits.
+        assert!(
+            eventually(Duration::from_secs(10), || server.children().is_empty()),
+            "children left: {:?}",
+            server.children()
+        );
+        // Every line is either written whole, in order per connection, or counted as
+        // dropped on stderr (at most once a second, so the last count may take a second).
+        server.read_stdout_now();
+        let dropped = |stderr: &str| -> usize {
+            stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("servedir: "))
+                .filter(|l| l.contains(" dropped: stdout is not being read"))
+                .map(|l| l.split(' ').next().unwrap().parse::<usize>().unwrap())
+                .sum()
+        };
+        let accounted = || server.stdout().lines().count() + dropped(&server.stderr());
+        assert!(
+            eventually(Duration::from_secs(10), || accounted() == 2020),
+            "{} lines written, {} dropped; stderr: {}",
+            server.stdout().lines().count(),
+            dropped(&server.stderr()),
+            server.stderr()
+        );
+        assert!(dropped(&server.stderr()) > 0);
+        let log = server.stdout();
+        assert!(log.lines().all(|l| l.ends_with(&format!("\"{agent}\"")) || l.ends_with("\"-\"")), "{log}");
+    }
+}
