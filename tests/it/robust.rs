@@ -317,3 +317,57 @@ both_modes! {
         assert!(log.lines().all(|l| l.ends_with(&format!("\"{agent}\"")) || l.ends_with("\"-\"")), "{log}");
     }
 }
+
+both_modes! {
+    /// Issue 12 item 5: the write timeout is per write, so a client reading a little now
+    /// and then held a thread (or a process) for days. Below `--min-rate` it is cut off;
+    /// a client reading at full speed gets every byte.
+    fn a_client_reading_below_the_minimum_rate_is_cut_off(mode) {
+        let site = Site::new("min-rate");
+        let data = site.add_big("big.bin", 16 << 20);
+        // 1 MB/s after a 1 s grace; the slow client below reads at most 100 KB/s, which
+        // the default write timeout (30 s per write) alone would let go on for ever.
+        let server = TestServer::start(
+            mode,
+            &site.root(),
+            &["--min-rate", "1000000", "--min-rate-grace", "1"],
+        );
+        let request = b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+        let mut fast = server.connect();
+        fast.write_all(request).unwrap();
+        let r = read_response(&mut BufReader::new(fast), false);
+        assert_eq!(r.status, 200);
+        assert!(r.body == data, "the fast client got {} bytes", r.body.len());
+
+        let mut slow = server.connect();
+        slow.write_all(request).unwrap();
+        let start = Instant::now();
+        let mut got = 0;
+        let mut chunk = [0u8; 1024];
+        // 1 KiB every 10 ms until the server logs the response as over (it gives up
+        // after ~1 s plus what the socket buffers took at once, a few MB at 1 MB/s).
+        while server.stdout().lines().count() < 2 && start.elapsed() < Duration::from_secs(25) {
+            match slow.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => panic!("slow read: {e}"),
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        // Whatever is still buffered arrives at full speed, then the server's end.
+        let mut rest = Vec::new();
+        slow.read_to_end(&mut rest).unwrap();
+        got += rest.len();
+        assert!(got < data.len(), "the slow client got all {got} bytes");
+        assert!(start.elapsed() < Duration::from_secs(30));
+        // The log records what was really sent, not the file's length.
+        let log = server.wait_log_lines(2);
+        let last = log.lines().nth(1).unwrap();
+        let sent: usize = last.split(' ').nth(9).unwrap().parse().unwrap();
+        assert!(last.contains("\"GET /big.bin HTTP/1.1\" 200 "), "{last}");
+        assert!(sent < data.len(), "{last}");
+        // The server is fine afterwards.
+        assert_eq!(get(&server, "/hello.txt").status, 200);
+    }
+}
