@@ -77,6 +77,8 @@ enum Opt {
     HeadTimeout,
     KeepAlive,
     WriteTimeout,
+    MinRate,
+    MinRateGrace,
     MaxHeadBytes,
     MaxHeaders,
     MaxBodyDiscard,
@@ -121,6 +123,8 @@ const SPECS: &[Spec] = &[
     spec(Opt::HeadTimeout, "--timeout", None, true),
     spec(Opt::KeepAlive, "--keep-alive", None, true),
     spec(Opt::WriteTimeout, "--write-timeout", None, true),
+    spec(Opt::MinRate, "--min-rate", None, true),
+    spec(Opt::MinRateGrace, "--min-rate-grace", None, true),
     spec(Opt::MaxHeadBytes, "--max-head-bytes", None, true),
     spec(Opt::MaxHeaders, "--max-headers", None, true),
     spec(Opt::MaxBodyDiscard, "--max-body-discard", None, true),
@@ -356,6 +360,8 @@ fn build(scan: Scan, strict: bool) -> Result<Config, CliError> {
             Opt::HeadTimeout => limits.head_timeout = secs(value, name, strict)?,
             Opt::KeepAlive => limits.keep_alive_timeout = secs(value, name, strict)?,
             Opt::WriteTimeout => limits.write_timeout = secs(value, name, strict)?,
+            Opt::MinRate => limits.min_send_rate = count(value, name, 0, strict)?,
+            Opt::MinRateGrace => limits.min_rate_grace = secs(value, name, strict)?,
             Opt::MaxHeadBytes => {
                 limits.max_head_bytes = count(value, name, MIN_HEAD_BYTES, strict)?;
             }
@@ -567,6 +573,8 @@ pub fn child_args(config: &Config) -> Vec<OsString> {
         format!("--timeout={}", format_secs(limits.head_timeout)).into(),
         format!("--keep-alive={}", format_secs(limits.keep_alive_timeout)).into(),
         format!("--write-timeout={}", format_secs(limits.write_timeout)).into(),
+        format!("--min-rate={}", limits.min_send_rate).into(),
+        format!("--min-rate-grace={}", format_secs(limits.min_rate_grace)).into(),
         format!("--max-head-bytes={}", limits.max_head_bytes).into(),
         format!("--max-headers={}", limits.max_headers).into(),
         format!("--max-body-discard={}", limits.max_discard_body).into(),
@@ -717,6 +725,23 @@ pub fn usage() -> String {
                 "How long one write may stall before the client is given up \
                  on [default: {}]",
                 secs(limits.write_timeout)
+            ),
+        ),
+        (
+            "      --min-rate BYTES",
+            format!(
+                "Slowest average rate, in bytes per second, a client may read \
+                 a response at: each response may take the grace below plus \
+                 1 s per BYTES sent, then the client is cut off; 0 turns it off \
+                 [default: {}]",
+                limits.min_send_rate
+            ),
+        ),
+        (
+            "      --min-rate-grace SECS",
+            format!(
+                "Time every response gets before --min-rate applies [default: {}]",
+                secs(limits.min_rate_grace)
             ),
         ),
         (
@@ -1004,6 +1029,16 @@ mod tests {
                 &[&["--write-timeout=1.25"], &["--write-timeout", "1.25"]],
                 |c| c.limits.write_timeout = Duration::from_millis(1250),
             ),
+            (&[&["--min-rate=0"], &["--min-rate", "0"]], |c| {
+                c.limits.min_send_rate = 0
+            }),
+            (&[&["--min-rate=50000"], &["--min-rate", "50000"]], |c| {
+                c.limits.min_send_rate = 50_000
+            }),
+            (
+                &[&["--min-rate-grace=0.5"], &["--min-rate-grace", "0.5"]],
+                |c| c.limits.min_rate_grace = Duration::from_millis(500),
+            ),
             (
                 &[&["--max-head-bytes=256"], &["--max-head-bytes", "256"]],
                 |c| c.limits.max_head_bytes = 256,
@@ -1101,11 +1136,17 @@ mod tests {
             ("3.999999999", Duration::new(3, 999_999_999)),
         ];
         for (text, expected) in good {
-            for option in ["--timeout", "--keep-alive", "--write-timeout"] {
+            for option in [
+                "--timeout",
+                "--keep-alive",
+                "--write-timeout",
+                "--min-rate-grace",
+            ] {
                 let config = serve(&[option, text]);
                 let got = match option {
                     "--timeout" => config.limits.head_timeout,
                     "--keep-alive" => config.limits.keep_alive_timeout,
+                    "--min-rate-grace" => config.limits.min_rate_grace,
                     _ => config.limits.write_timeout,
                 };
                 assert_eq!(got, expected, "{option} {text}");
@@ -1140,7 +1181,12 @@ mod tests {
             "inf",
         ];
         for text in bad {
-            for option in ["--timeout", "--keep-alive", "--write-timeout"] {
+            for option in [
+                "--timeout",
+                "--keep-alive",
+                "--write-timeout",
+                "--min-rate-grace",
+            ] {
                 assert_eq!(
                     error(&[option, text]),
                     format!(
@@ -1406,6 +1452,8 @@ mod tests {
                 head_timeout: Duration::from_nanos(1),
                 keep_alive_timeout: Duration::new(86_400, 0),
                 write_timeout: Duration::new(3, 250_000_000),
+                min_send_rate: 7,
+                min_rate_grace: Duration::new(2, 5),
                 max_discard_body: 0,
             },
             hidden: true,
@@ -1440,6 +1488,8 @@ mod tests {
                 head_timeout: Duration::ZERO,
                 keep_alive_timeout: Duration::new(u64::MAX, 999_999_999),
                 write_timeout: Duration::from_secs(7 * 86_400),
+                min_send_rate: u64::MAX,
+                min_rate_grace: Duration::ZERO,
                 max_discard_body: u64::MAX,
             },
             ..base()

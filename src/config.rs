@@ -71,6 +71,15 @@ pub struct Limits {
     pub keep_alive_timeout: Duration,
     /// How long one write may block before the client is given up on.
     pub write_timeout: Duration,
+    /// Slowest average rate, in bytes per second, at which a client may take a response
+    /// (Apache's `MinRate` idea): a response may take `min_rate_grace` plus one second
+    /// per `min_send_rate` bytes sent; a client reading slower is cut off, so it cannot
+    /// hold a thread or a process for days by reading a few bytes per write timeout.
+    /// 0 turns the rule off. The default, 1024, is a seventh of a 56k modem.
+    pub min_send_rate: u64,
+    /// The time every response gets before `min_send_rate` applies (slow start, a
+    /// stalled moment early on).
+    pub min_rate_grace: Duration,
     /// Largest request body read and thrown away to keep a connection usable;
     /// a larger one is answered and the connection closed.
     pub max_discard_body: u64,
@@ -104,6 +113,8 @@ impl Default for Limits {
             head_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
+            min_send_rate: 1024,
+            min_rate_grace: Duration::from_secs(30),
             max_discard_body: 64 * 1024,
         }
     }
@@ -214,7 +225,11 @@ impl Config {
                 l.max_headers, l.max_head_bytes
             ));
         }
-        if l.head_timeout.is_zero() || l.keep_alive_timeout.is_zero() || l.write_timeout.is_zero() {
+        if l.head_timeout.is_zero()
+            || l.keep_alive_timeout.is_zero()
+            || l.write_timeout.is_zero()
+            || l.min_rate_grace.is_zero()
+        {
             return Err("timeouts must be greater than zero".into());
         }
         let index = self.index.as_str();

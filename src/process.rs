@@ -32,6 +32,7 @@ use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection, Context};
 use crate::filecache::FileCache;
+use crate::log;
 use crate::response::Status;
 use crate::server::Shared;
 use crate::slots::Slot;
@@ -326,10 +327,19 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
     serve_connection(&stream, &ctx);
-    // The parent may hold a copy of the socket a few ms more: send the FIN now.
-    let _ = stream.shutdown(Shutdown::Write);
+    // The client is done with: let it see the end now (the parent may hold a copy of the
+    // socket a few ms more, and stdin holds it until exit), then give the log a bounded
+    // time, so a stalled stdout can neither keep this child alive nor silently lose lines
+    // a reader would still take.
+    let _ = stream.shutdown(Shutdown::Both);
+    log::flush(CHILD_LOG_FLUSH);
     Ok(())
 }
+
+/// How long a finished child waits for its log lines to be written, and again for its
+/// diagnostics. A reader that reads takes them in microseconds; a stalled one costs each
+/// child this much and no more.
+const CHILD_LOG_FLUSH: Duration = Duration::from_millis(300);
 
 /// Takes the connection from the parent by setting the first request's read timeout
 /// (never "none", which is the parent's mark for "not taken").

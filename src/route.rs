@@ -77,7 +77,8 @@ pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
 fn failure(head: &Head<'_>, e: &std::io::Error) -> Response {
     let status = Status::from_io_error(e);
     if status == Status::InternalServerError {
-        eprintln!("servedir: error serving {:?}: {e}", head.target);
+        // Queued, never written here: a blocked stderr must not stall the connection.
+        crate::log::warn(format_args!("error serving {:?}: {e}", head.target));
     }
     Response::error(status)
 }

@@ -71,12 +71,12 @@ pub(crate) struct Throttle {
 }
 
 impl Throttle {
-    /// Writes `servedir: WHAT` to stderr, unless a line was written less than a
-    /// [`REPORT_INTERVAL`] ago.
+    /// Writes `servedir: WHAT` to stderr (through the log's queue, so a stalled stderr
+    /// stalls nothing), unless a line was written less than a [`REPORT_INTERVAL`] ago.
     pub(crate) fn report(&self, what: fmt::Arguments<'_>) {
         match self.allow(Instant::now()) {
-            Some(0) => eprintln!("servedir: {what}"),
-            Some(n) => eprintln!("servedir: {what} ({n} more like it not shown)"),
+            Some(0) => crate::log::warn(what),
+            Some(n) => crate::log::warn(format_args!("{what} ({n} more like it not shown)")),
             None => {}
         }
     }

@@ -260,3 +260,114 @@ both_modes! {
         drop(s);
     }
 }
+
+both_modes! {
+    /// Issue 12 item 4: with stdout on a pipe nobody read, 264 requests were answered,
+    /// then every connection blocked writing its log line, kept its slot, and the rest
+    /// got 503. Lines that do not fit are now dropped, counted and reported on stderr.
+    fn an_unread_stdout_never_stalls_service(mode) {
+        let site = Site::new("unread-stdout");
+        let mut server = TestServer::start_stdout_unread(mode, &site.root(), &[]);
+        // ~1.1 KB log lines: 2,000 of them overflow the 64 KiB pipe and the server's
+        // 1 MiB queue (in process mode each child's 500 overflow the pipe; the child's
+        // queue is dropped when it exits).
+        let agent = "a".repeat(1000);
+        let request =
+            format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nUser-Agent: {agent}\r\n\r\n");
+        for _ in 0..4 {
+            let stream = server.connect();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            for _ in 0..500 {
+                writer.write_all(request.as_bytes()).unwrap();
+                let r = read_response(&mut reader, false);
+                assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
+            }
+        }
+        for _ in 0..20 {
+            assert_eq!(get(&server, "/hello.txt").status, 200);
+        }
+        // Process mode: a child that cannot write its log still exits.
+        assert!(
+            eventually(Duration::from_secs(10), || server.children().is_empty()),
+            "children left: {:?}",
+            server.children()
+        );
+        // Every line is either written whole, in order per connection, or counted as
+        // dropped on stderr (at most once a second, so the last count may take a second).
+        server.read_stdout_now();
+        let dropped = |stderr: &str| -> usize {
+            stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("servedir: "))
+                .filter(|l| l.contains(" dropped: stdout is not being read"))
+                .map(|l| l.split(' ').next().unwrap().parse::<usize>().unwrap())
+                .sum()
+        };
+        let accounted = || server.stdout().lines().count() + dropped(&server.stderr());
+        assert!(
+            eventually(Duration::from_secs(10), || accounted() == 2020),
+            "{} lines written, {} dropped; stderr: {}",
+            server.stdout().lines().count(),
+            dropped(&server.stderr()),
+            server.stderr()
+        );
+        assert!(dropped(&server.stderr()) > 0);
+        let log = server.stdout();
+        assert!(log.lines().all(|l| l.ends_with(&format!("\"{agent}\"")) || l.ends_with("\"-\"")), "{log}");
+    }
+}
+
+both_modes! {
+    /// Issue 12 item 5: the write timeout is per write, so a client reading a little now
+    /// and then held a thread (or a process) for days. Below `--min-rate` it is cut off;
+    /// a client reading at full speed gets every byte.
+    fn a_client_reading_below_the_minimum_rate_is_cut_off(mode) {
+        let site = Site::new("min-rate");
+        let data = site.add_big("big.bin", 16 << 20);
+        // 1 MB/s after a 1 s grace; the slow client below reads at most 100 KB/s, which
+        // the default write timeout (30 s per write) alone would let go on for ever.
+        let server = TestServer::start(
+            mode,
+            &site.root(),
+            &["--min-rate", "1000000", "--min-rate-grace", "1"],
+        );
+        let request = b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+        let mut fast = server.connect();
+        fast.write_all(request).unwrap();
+        let r = read_response(&mut BufReader::new(fast), false);
+        assert_eq!(r.status, 200);
+        assert!(r.body == data, "the fast client got {} bytes", r.body.len());
+
+        let mut slow = server.connect();
+        slow.write_all(request).unwrap();
+        let start = Instant::now();
+        let mut got = 0;
+        let mut chunk = [0u8; 1024];
+        // 1 KiB every 10 ms until the server logs the response as over (it gives up
+        // after ~1 s plus what the socket buffers took at once, a few MB at 1 MB/s).
+        while server.stdout().lines().count() < 2 && start.elapsed() < Duration::from_secs(25) {
+            match slow.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => panic!("slow read: {e}"),
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        // Whatever is still buffered arrives at full speed, then the server's end.
+        let mut rest = Vec::new();
+        slow.read_to_end(&mut rest).unwrap();
+        got += rest.len();
+        assert!(got < data.len(), "the slow client got all {got} bytes");
+        assert!(start.elapsed() < Duration::from_secs(30));
+        // The log records what was really sent, not the file's length.
+        let log = server.wait_log_lines(2);
+        let last = log.lines().nth(1).unwrap();
+        let sent: usize = last.split(' ').nth(9).unwrap().parse().unwrap();
+        assert!(last.contains("\"GET /big.bin HTTP/1.1\" 200 "), "{last}");
+        assert!(sent < data.len(), "{last}");
+        // The server is fine afterwards.
+        assert_eq!(get(&server, "/hello.txt").status, 200);
+    }
+}

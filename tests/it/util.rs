@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -141,6 +141,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Held open and never read (see [`TestServer::start_stdout_unread`]).
+    unread_stdout: Option<ChildStdout>,
 }
 
 pub fn binary() -> &'static str {
@@ -152,8 +154,24 @@ impl TestServer {
         Self::start_with(Command::new(binary()), mode, root, args)
     }
 
+    /// Starts the server with its stdout on a pipe that nobody reads: the access log
+    /// fills the pipe and stays stuck, like a paused terminal or a hung log shipper.
+    pub fn start_stdout_unread(mode: Mode, root: &Path, args: &[&str]) -> TestServer {
+        Self::start_inner(Command::new(binary()), mode, root, args, false)
+    }
+
     /// Starts the server through `command` (a wrapper such as `setpriv`, or the binary).
-    pub fn start_with(mut command: Command, mode: Mode, root: &Path, args: &[&str]) -> TestServer {
+    pub fn start_with(command: Command, mode: Mode, root: &Path, args: &[&str]) -> TestServer {
+        Self::start_inner(command, mode, root, args, true)
+    }
+
+    fn start_inner(
+        mut command: Command,
+        mode: Mode,
+        root: &Path,
+        args: &[&str],
+        read_stdout: bool,
+    ) -> TestServer {
         command
             .args([
                 "--port",
@@ -170,7 +188,11 @@ impl TestServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("start servedir");
-        let stdout = drain(child.stdout.take().unwrap(), None);
+        let (stdout, unread_stdout) = if read_stdout {
+            (drain(child.stdout.take().unwrap(), None), None)
+        } else {
+            (Arc::default(), child.stdout.take())
+        };
         let (tx, rx) = mpsc::channel();
         let stderr = drain(child.stderr.take().unwrap(), Some(tx));
         let addr = match rx.recv_timeout(IO_TIMEOUT) {
@@ -190,6 +212,7 @@ impl TestServer {
             addr,
             stdout,
             stderr,
+            unread_stdout,
         }
     }
 
@@ -207,6 +230,13 @@ impl TestServer {
         s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
         s
+    }
+
+    /// Starts reading a stdout left unread by [`TestServer::start_stdout_unread`].
+    pub fn read_stdout_now(&mut self) {
+        if let Some(pipe) = self.unread_stdout.take() {
+            self.stdout = drain(pipe, None);
+        }
     }
 
     /// Everything the server wrote to stdout so far (the access log).
