@@ -60,28 +60,8 @@ pub fn respond(
     if chosen.varies {
         headers.push(("Vary", "Accept-Encoding".into()));
     }
-    let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
-    let conditions = Conditions {
-        if_match: if_match.as_deref(),
-        if_none_match: if_none_match.as_deref(),
-        if_modified_since: head.header("if-modified-since"),
-        if_unmodified_since: head.header("if-unmodified-since"),
-    };
-    match evaluate(&conditions, &chosen.validators, true) {
-        Precondition::Proceed => {}
-        Precondition::NotModified => {
-            return Response {
-                status: Status::NotModified,
-                content_type: None,
-                headers,
-                body: Body::None,
-            };
-        }
-        Precondition::Failed => {
-            let mut resp = Response::error(Status::PreconditionFailed);
-            resp.headers = headers;
-            return resp;
-        }
+    if let Some(resp) = preconditions(head, &chosen.validators, &mut headers) {
+        return resp;
     }
     headers.push(("Accept-Ranges", "bytes".into()));
     if let Some(coding) = chosen.coding {
@@ -151,6 +131,36 @@ pub fn respond(
         headers,
         body,
     }
+}
+
+/// Evaluates the request's conditional fields against `validators` (RFC 9110 §13.2.2):
+/// `None` to go on, or the 304 or 412 to send, which takes `headers` (a 304 carries the
+/// validator and caching fields a 200 would, §15.4.5).
+pub(crate) fn preconditions(
+    head: &Head<'_>,
+    validators: &Validators,
+    headers: &mut Vec<(&'static str, Cow<'static, str>)>,
+) -> Option<Response> {
+    let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
+    let conditions = Conditions {
+        if_match: if_match.as_deref(),
+        if_none_match: if_none_match.as_deref(),
+        if_modified_since: head.header("if-modified-since"),
+        if_unmodified_since: head.header("if-unmodified-since"),
+    };
+    let mut resp = match evaluate(&conditions, validators, true) {
+        Precondition::Proceed => return None,
+        // No body, and no Content-Type or Content-Length (§15.4.5).
+        Precondition::NotModified => Response {
+            status: Status::NotModified,
+            content_type: None,
+            headers: Vec::new(),
+            body: Body::None,
+        },
+        Precondition::Failed => Response::error(Status::PreconditionFailed),
+    };
+    resp.headers = std::mem::take(headers);
+    Some(resp)
 }
 
 /// The sidecar the client accepts, best first, or the file itself.

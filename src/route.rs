@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::conditional::{evaluate, Conditions, Precondition, Validators};
+use crate::conditional::Validators;
 use crate::context::{Context, PANIC_PATH};
 use crate::encoding::q_of;
 use crate::listing;
@@ -126,41 +126,19 @@ fn list(head: &Head<'_>, target: &Target, listing: &listing::Listing) -> Respons
     } else {
         listing::Format::Html
     };
-    let etag = listing::etag(&url_path, listing, format);
-    let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
-    let conditions = Conditions {
-        if_match: if_match.as_deref(),
-        if_none_match: if_none_match.as_deref(),
-        // A listing has no Last-Modified, so the date conditions have nothing to compare.
-        ..Conditions::default()
-    };
     let validators = Validators {
-        etag,
+        etag: listing::etag(&url_path, listing, format),
         last_modified: None,
     };
-    let decision = evaluate(&conditions, &validators, true);
-    // RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control and Vary a 200 would.
-    let headers = vec![
-        ("ETag", validators.etag.into()),
+    // RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control and Vary a 200 would. A weak
+    // tag never matches If-Match, which compares strongly (§13.1.1): 412.
+    let mut headers = vec![
+        ("ETag", validators.etag.clone().into()),
         ("Cache-Control", "no-cache".into()),
         ("Vary", "Accept".into()),
     ];
-    match decision {
-        Precondition::Proceed => {}
-        Precondition::NotModified => {
-            return Response {
-                status: Status::NotModified,
-                content_type: None,
-                headers,
-                body: Body::None,
-            };
-        }
-        // If-Match compares strongly, and a weak tag never matches strongly (§13.1.1).
-        Precondition::Failed => {
-            let mut resp = Response::error(Status::PreconditionFailed);
-            resp.headers = headers;
-            return resp;
-        }
+    if let Some(resp) = representation::preconditions(head, &validators, &mut headers) {
+        return resp;
     }
     let (content_type, body) = match format {
         listing::Format::Json => (
