@@ -10,7 +10,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -134,19 +134,21 @@ pub fn warn(message: fmt::Arguments<'_>) {
 }
 
 /// Waits at most `within` for the queued access-log lines to be written, then at most
-/// `within` again for the diagnostics, including the report of any lines dropped (those
-/// still queued at the first deadline among them). Lines still queued are then lost.
+/// `within` again for the diagnostics. Lines still queued are then lost; returns how many
+/// access-log lines were dropped in all (those still queued among them), for the caller
+/// to report: not reported here.
 ///
 /// Process mode's children call this before they exit: a child serves one connection,
-/// and its lines must not vanish with it, nor may a stalled stdout keep it alive.
-pub fn flush(within: Duration) {
+/// and its lines must not vanish with it, nor may a stalled stdout keep it alive. A
+/// child's drops are reported by the parent, at most once a second for all children:
+/// each child reporting its own flooded stderr with a line per connection.
+pub fn flush(within: Duration) -> u64 {
+    let mut dropped = 0;
     if let Some(queue) = ACCESS.get() {
         queue.wait_drained(Instant::now() + within);
-        let n = queue.take_dropped() + queue.discard();
-        if n > 0 {
-            report_dropped(n);
-        }
+        dropped = queue.take_dropped() + queue.discard();
     }
+    dropped += HELD_DROPS.swap(0, Ordering::Relaxed);
     if let Some(queue) = DIAG.get() {
         let n = queue.take_dropped();
         if n > 0 {
@@ -154,6 +156,7 @@ pub fn flush(within: Duration) {
         }
         queue.wait_drained(Instant::now() + within);
     }
+    dropped
 }
 
 /// Bytes of access-log lines that may wait for stdout; beyond this lines are dropped.
@@ -183,7 +186,22 @@ fn diag() -> &'static Queue {
     })
 }
 
+/// Set in a process-mode child: its dropped lines are counted in [`HELD_DROPS`] for
+/// [`flush`] to return, not reported (the parent reports them for all children).
+static CHILD: AtomicBool = AtomicBool::new(false);
+static HELD_DROPS: AtomicU64 = AtomicU64::new(0);
+
+/// Makes this process count its dropped access-log lines for [`flush`] to return instead
+/// of reporting them itself: process mode's children, whose parent reports for all.
+pub fn report_drops_to_parent() {
+    CHILD.store(true, Ordering::Relaxed);
+}
+
 fn report_dropped(n: u64) {
+    if CHILD.load(Ordering::Relaxed) {
+        HELD_DROPS.fetch_add(n, Ordering::Relaxed);
+        return;
+    }
     let mut line = Vec::with_capacity(80);
     let _ = writeln!(
         line,

@@ -101,11 +101,5 @@ fn own_executable() -> std::io::Result<PathBuf> {
 
 /// Process mode's child: serves the connection on standard input.
 fn child(config: servedir::Config) -> ExitCode {
-    match serve_inherited_connection(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("servedir: child: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    serve_inherited_connection(config)
 }

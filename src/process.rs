@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -199,10 +199,19 @@ impl Running {
     /// Drops the parent's copy of the socket as soon as the child has taken the
     /// connection; answers 500 for a child that exited without taking it, or that has
     /// not taken it within [`HANDOVER_TIMEOUT`] (it is killed).
-    fn poll(&mut self, ctx: &Context) -> bool {
+    fn poll(&mut self, shared: &Shared) -> bool {
+        let ctx = &shared.ctx;
         let exited = match self.child.try_wait() {
             Ok(None) => false,
-            Ok(Some(_)) => true,
+            Ok(Some(status)) => {
+                if status.code() == Some(i32::from(EXIT_LOG_DROPPED)) {
+                    shared.log_drops.report(format_args!(
+                        "access-log lines of a process-mode connection dropped: \
+                         stdout is not being read fast enough"
+                    ));
+                }
+                true
+            }
             // Not ours to wait for any more: it cannot be known to be dead.
             Err(_) => return self.settle(false, Status::InternalServerError, ctx),
         };
@@ -263,7 +272,7 @@ fn reap(rx: &Receiver<Msg>, shared: &Shared) {
         match next {
             Ok(Msg::Started(child)) => running.push(child),
             Ok(Msg::Finish(deadline, done)) => {
-                finish(running, deadline, ctx);
+                finish(running, deadline, shared);
                 let _ = done.send(());
                 return;
             }
@@ -276,13 +285,14 @@ fn reap(rx: &Receiver<Msg>, shared: &Shared) {
                 return;
             }
         }
-        running.retain_mut(|r| !r.poll(ctx));
+        running.retain_mut(|r| !r.poll(shared));
     }
 }
 
-fn finish(mut running: Vec<Running>, deadline: Instant, ctx: &Context) {
+fn finish(mut running: Vec<Running>, deadline: Instant, shared: &Shared) {
+    let ctx = &shared.ctx;
     while !running.is_empty() && Instant::now() < deadline {
-        running.retain_mut(|r| !r.poll(ctx));
+        running.retain_mut(|r| !r.poll(shared));
         thread::sleep(REAP_INTERVAL);
     }
     for mut r in running {
@@ -293,15 +303,38 @@ fn finish(mut running: Vec<Running>, deadline: Instant, ctx: &Context) {
     }
 }
 
-/// The child's side: serves the one connection passed as standard input, then returns.
+/// The child's side: serves the one connection passed as standard input, and says how
+/// it went as the process's exit status.
 ///
-/// This is what `servedir --serve-child` runs; the root in `config` is already canonical.
+/// This is what `servedir --serve-child` runs, with the configuration the parent passes.
 /// Setting the socket's read timeout takes the connection from the parent (see the
 /// module doc): nothing before it may write to the socket, and nothing after it fails.
 ///
-/// # Errors
-/// Standard input is not a socket. The parent then answers the client with 500.
-pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
+/// Exit status: success; 3 when the connection was served but some of
+/// its access-log lines could not be written in time (stdout not read: the parent reports
+/// it, at most once a second for all children); failure when standard input is not a
+/// socket (the parent then answers the client with 500), with the reason on stderr.
+pub fn serve_inherited_connection(config: Config) -> ExitCode {
+    // Drops are the parent's to report: a line per child would flood stderr.
+    log::report_drops_to_parent();
+    let code = match serve_stdin(config) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(EXIT_LOG_DROPPED),
+        Err(e) => {
+            log::warn(format_args!("child: {e}"));
+            ExitCode::FAILURE
+        }
+    };
+    // Bounded, so a stalled stderr cannot keep this child alive either.
+    log::flush(CHILD_LOG_FLUSH);
+    code
+}
+
+/// The exit status of a child that served its connection but dropped access-log lines.
+pub(crate) const EXIT_LOG_DROPPED: u8 = 3;
+
+/// Serves the socket on standard input; returns the access-log lines that were dropped.
+fn serve_stdin(config: Config) -> io::Result<u64> {
     let fd = io::stdin().as_fd().try_clone_to_owned()?;
     let stream = TcpStream::from(fd);
     // Fails with ENOTSOCK when stdin is not a socket (someone ran the hidden flag by hand).
@@ -332,8 +365,7 @@ pub fn serve_inherited_connection(config: Config) -> io::Result<()> {
     // time, so a stalled stdout can neither keep this child alive nor silently lose lines
     // a reader would still take.
     let _ = stream.shutdown(Shutdown::Both);
-    log::flush(CHILD_LOG_FLUSH);
-    Ok(())
+    Ok(log::flush(CHILD_LOG_FLUSH))
 }
 
 /// How long a finished child waits for its log lines to be written, and again for its

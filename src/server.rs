@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub(crate) accept_errors: Throttle,
     /// Connection threads or child processes that could not be started.
     pub(crate) start_errors: Throttle,
+    /// Process mode: children that could not write all their access-log lines.
+    pub(crate) log_drops: Throttle,
 }
 
 /// Reports a failure that can repeat for every connection (out of file descriptors on
@@ -158,6 +160,7 @@ impl Server {
                 process_exe,
                 accept_errors: Throttle::default(),
                 start_errors: Throttle::default(),
+                log_drops: Throttle::default(),
             }),
         })
     }
