@@ -1247,6 +1247,18 @@ mod tests {
                 "invalid value 'Content-Length: 5' for '-H': servedir sets that field itself",
             ),
             (
+                &["-H", "content-encoding: identity"],
+                "invalid value 'content-encoding: identity' for '-H': servedir sets that field itself",
+            ),
+            (
+                &["-H", "Content-Range: bytes 0-1/2"],
+                "invalid value 'Content-Range: bytes 0-1/2' for '-H': servedir sets that field itself",
+            ),
+            (
+                &["-H", "ETag: \"x\""],
+                "invalid value 'ETag: \"x\"' for '-H': servedir sets that field itself",
+            ),
+            (
                 &["--cache-control", "a\r\nSet-Cookie: x"],
                 "invalid value 'a\\r\\nSet-Cookie: x' for '--cache-control': expected a header \
                  value of visible ASCII characters, like 'no-cache' or 'max-age=3600'",

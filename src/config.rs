@@ -295,8 +295,19 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> 
     if !is_token(name) || !(value.is_empty() || is_field_value(value)) {
         return Err("expected a token name and a value of visible ASCII characters");
     }
-    let framing = ["content-length", "transfer-encoding", "connection"];
-    if framing.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+    // Framing, and what describes each body: a fixed value would mislabel bytes
+    // (Content-Encoding on a brotli sidecar, Content-Range on a 200) or make every file
+    // answer 304 to every revalidation (a fixed ETag or Last-Modified).
+    let own = [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "content-encoding",
+        "content-range",
+        "etag",
+        "last-modified",
+    ];
+    if own.iter().any(|f| name.eq_ignore_ascii_case(f)) {
         return Err("servedir sets that field itself");
     }
     Ok(())

@@ -241,8 +241,13 @@ pub fn write_head(
     extra: &[(String, String)],
 ) {
     // A configured field replaces servedir's own field of that name, rather than
-    // doubling it (two Access-Control-Allow-Origin fields make browsers refuse both).
-    let ours = |name: &str| !extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    // doubling it (two Access-Control-Allow-Origin fields make browsers refuse both);
+    // except `Vary`, a list whose repeated fields add up (RFC 9110 §5.3, §12.5.5): a
+    // configured `Vary: Origin` must not hide that a sidecar varies by Accept-Encoding.
+    let ours = |name: &str| {
+        name.eq_ignore_ascii_case("vary")
+            || !extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     // Plain byte pushes rather than `write!`: this runs for every response.
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, u64::from(resp.status.code()));
@@ -524,6 +529,19 @@ mod tests {
         assert!(text.contains("cache-control: max-age=60\r\n"), "{text}");
         assert_eq!(text.matches("Server").count(), 1, "{text}");
         assert!(text.contains("Content-Length: "), "{text}");
+    }
+
+    /// A configured `Vary: Origin` (common beside CORS) hid the `Vary: Accept-Encoding`
+    /// of a file with sidecars, so a shared cache could give brotli bytes to anyone.
+    #[test]
+    fn a_configured_vary_adds_to_ours() {
+        let resp = Response::error(Status::Ok).with("Vary", "Accept-Encoding");
+        let extra = [("Vary".to_owned(), "Origin".to_owned())];
+        let mut out = Vec::new();
+        write_head(&mut out, &resp, 0, Persistence::KeepAlive, &extra);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\r\nVary: Accept-Encoding\r\n"), "{text}");
+        assert!(text.contains("\r\nVary: Origin\r\n"), "{text}");
     }
 
     #[test]

@@ -165,6 +165,18 @@ both_modes! {
             assert_eq!(resp.header("cross-origin-embedder-policy"), Some("require-corp"), "{path}");
         }
     }
+
+    /// Found by a new user: `-H 'Vary: Origin'` replaced `Vary: Accept-Encoding`, so a
+    /// shared cache could hand a sidecar's brotli bytes to a client that never asked.
+    fn a_configured_vary_adds_to_servedirs_own(mode) {
+        let site = Site::new("vary");
+        std::fs::write(site.root().join("style.css.br"), b"BROTLI").unwrap();
+        let server = TestServer::start(mode, &site.root(), &["--quiet", "-H", "Vary: Origin"]);
+        let resp = req(&server, "GET", "/style.css", &["Accept-Encoding: br"]);
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"BROTLI"[..]));
+        let vary: Vec<&str> = resp.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("vary")).map(|(_, v)| v.as_str()).collect();
+        assert_eq!(vary, ["Accept-Encoding", "Origin"], "{}", resp.head);
+    }
 }
 
 #[test]
@@ -173,6 +185,8 @@ fn invalid_header_flags_are_usage_errors() {
         "X-Bad",
         "X Bad: 1",
         "Content-Length: 3",
+        "Content-Encoding: identity",
+        "Content-Range: bytes 0-1/2",
         "X-Ok: a\r\nInjected: 1",
     ] {
         let out = std::process::Command::new(binary())
