@@ -211,14 +211,29 @@ fn choose(
     identity(source, true)
 }
 
-/// Whether `a` was modified before `b`, to the second (unknown times are not "older").
-///
-/// Whole seconds because the standard `brotli` CLI copies its input's mtime rounded down
-/// to the second, so an up-to-date `FILE.br` is up to 0.999 s "older" than `FILE` and was
-/// never served (issue 12, item 10). A sidecar written in the same second as a newer
-/// `FILE` is served: a race that tools writing the sidecar after the file cannot lose.
+/// Whether sidecar `a` is older than its file `b` (unknown times are not "older").
 fn older(a: &Metadata, b: &Metadata) -> bool {
-    matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if whole_secs(x) < whole_secs(y))
+    matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if stale(x, y))
+}
+
+/// Whether a sidecar modified at `sidecar` is stale beside a file modified at `file`.
+///
+/// The standard `brotli` CLI copies its input's mtime rounded down to the second, so an
+/// up-to-date `FILE.br` looks up to 0.999 s older than `FILE` and was never served (issue
+/// 12, item 10). A sidecar time of whole seconds (that signature, or a filesystem with
+/// 1 s timestamps) is therefore compared to the second; any other time exactly, so a
+/// `gzip -k` sidecar 4 ms older than a file edited since is stale (found by a new user:
+/// comparing every sidecar to the second served the old bytes after a quick edit).
+fn stale(sidecar: SystemTime, file: SystemTime) -> bool {
+    let whole = match sidecar.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.subsec_nanos() == 0,
+        Err(e) => e.duration().subsec_nanos() == 0,
+    };
+    if whole {
+        whole_secs(sidecar) < whole_secs(file)
+    } else {
+        sidecar < file
+    }
 }
 
 /// Seconds since the epoch, rounded towards the past (so 0.3 s before it is -1).
@@ -310,6 +325,21 @@ mod tests {
         assert_eq!(whole_secs(UNIX_EPOCH), 0);
         assert_eq!(whole_secs(UNIX_EPOCH - Duration::from_millis(300)), -1);
         assert_eq!(whole_secs(UNIX_EPOCH - Duration::from_secs(2)), -2);
+        // (sidecar, file, stale): whole-second sidecar times compare to the second, others
+        // exactly.
+        let table = [
+            (at(x, 0), at(x, 700), false),
+            (at(x - 1, 0), at(x, 700), true),
+            (at(x, 696), at(x, 700), true),
+            (at(x, 700), at(x, 700), false),
+            (at(x, 800), at(x, 700), false),
+            (at(x + 1, 0), at(x, 700), false),
+            (at(x, 0), at(x, 0), false),
+            (UNIX_EPOCH - Duration::from_secs(1), UNIX_EPOCH, true),
+        ];
+        for (sidecar, file, want) in table {
+            assert_eq!(stale(sidecar, file), want, "{sidecar:?} beside {file:?}");
+        }
     }
 
     #[test]

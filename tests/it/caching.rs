@@ -273,7 +273,10 @@ both_modes! {
             let path = site.root().join(name);
             std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
         };
-        for (name, br_mtime) in [("fresh.txt", x), ("stale.txt", x - std::time::Duration::from_secs(1))] {
+        // A gzip-made sidecar keeps nanoseconds: 4 ms older than a file edited since is
+        // stale (a new user saw the old bytes served after a quick edit).
+        let gz_before_edit = x + std::time::Duration::from_millis(696);
+        for (name, br_mtime) in [("fresh.txt", x), ("stale.txt", x - std::time::Duration::from_secs(1)), ("edited.txt", gz_before_edit)] {
             std::fs::write(site.root().join(name), b"plain text\n".repeat(20)).unwrap();
             std::fs::write(site.root().join(format!("{name}.br")), b"pretend brotli").unwrap();
             set(name, x + std::time::Duration::from_millis(700));
@@ -285,6 +288,8 @@ both_modes! {
         let stale = req(&server, "GET", "/stale.txt", &["Accept-Encoding: br"]);
         assert_eq!((stale.status, stale.header("content-encoding")), (200, None));
         assert_eq!(stale.body, b"plain text\n".repeat(20));
+        let edited = req(&server, "GET", "/edited.txt", &["Accept-Encoding: br"]);
+        assert_eq!((edited.status, edited.header("content-encoding")), (200, None));
     }
 
     fn precompressed_sidecars_are_negotiated(mode) {
