@@ -225,12 +225,14 @@ impl Config {
                 l.max_headers, l.max_head_bytes
             ));
         }
-        if l.head_timeout.is_zero()
-            || l.keep_alive_timeout.is_zero()
-            || l.write_timeout.is_zero()
-            || l.min_rate_grace.is_zero()
-        {
-            return Err("timeouts must be greater than zero".into());
+        let timeouts = [
+            ("head_timeout", l.head_timeout),
+            ("keep_alive_timeout", l.keep_alive_timeout),
+            ("write_timeout", l.write_timeout),
+            ("min_rate_grace", l.min_rate_grace),
+        ];
+        if let Some((name, _)) = timeouts.iter().find(|(_, d)| d.is_zero()) {
+            return Err(format!("Limits::{name} must be greater than zero"));
         }
         let index = self.index.as_str();
         if index.is_empty() || index == "." || index == ".." || index.contains(['/', '\\', '\0']) {

@@ -111,6 +111,8 @@ struct Counted<'a> {
     started: Option<(Instant, u64)>,
     /// The write timeout as this response last set it, when it shortened it.
     shortened: Option<Duration>,
+    /// The response was cut off for falling below the minimum rate.
+    below_rate: bool,
     write_timeout: Duration,
 }
 
@@ -125,6 +127,7 @@ impl<'a> Counted<'a> {
             }),
             started: None,
             shortened: None,
+            below_rate: false,
             write_timeout: limits.write_timeout,
         }
     }
@@ -146,6 +149,7 @@ impl<'a> Counted<'a> {
         let (start, before) = *self.started.get_or_insert((now, self.written));
         let left = rule.time_left(now.duration_since(start), self.written - before);
         if left.is_zero() {
+            self.below_rate = true;
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "client reads below the minimum rate",
@@ -188,19 +192,34 @@ impl MinRate {
     }
 }
 
+impl Counted<'_> {
+    /// Counts what a write accepted; a write that timed out on a timeout `pace`
+    /// shortened ran into the rate's deadline.
+    fn account(&mut self, wrote: io::Result<usize>) -> io::Result<usize> {
+        match wrote {
+            Ok(n) => {
+                self.written += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                self.below_rate |= self.shortened.is_some() && is_timeout(&e);
+                Err(e)
+            }
+        }
+    }
+}
+
 impl std::io::Write for Counted<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pace()?;
-        let n = (&mut &*self.stream).write(buf)?;
-        self.written += n as u64;
-        Ok(n)
+        let wrote = (&mut &*self.stream).write(buf);
+        self.account(wrote)
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         self.pace()?;
-        let n = (&mut &*self.stream).write_vectored(bufs)?;
-        self.written += n as u64;
-        Ok(n)
+        let wrote = (&mut &*self.stream).write_vectored(bufs);
+        self.account(wrote)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -344,6 +363,16 @@ impl Connection<'_> {
             // log says what was really sent.
             let sent = counted.written.saturating_sub(head_len);
             log::set_bytes(&mut self.log_line, self.log_bytes.clone(), sent);
+            if counted.below_rate {
+                // Else the only trace is a short byte count in the access log.
+                let peer = self.stream.peer_addr().map(|p| p.to_string());
+                log::warn(format_args!(
+                    "{}: response cut off after {sent} body bytes: the client read below \
+                     --min-rate ({} bytes/s after --min-rate-grace)",
+                    peer.as_deref().unwrap_or("a client"),
+                    limits.min_send_rate
+                ));
+            }
         } else {
             counted.restore();
         }

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             // Run from anywhere but a project with an html/ folder, the default ROOT is
             // missing: say how to serve where the user is (issue 12, item 13).
             let default_root = (config.root == Config::default().root).then(|| config.root.clone());
+            let given_root = config.root.clone();
             let server = match Server::bind(config) {
                 Ok(server) => server,
                 Err(e) => {
@@ -64,7 +65,16 @@ fn main() -> ExitCode {
                 }
             };
             // stderr is unbuffered: tests read these lines as soon as they are printed.
-            eprintln!("serving {}", server.root().display());
+            let root = server.root();
+            match std::path::absolute(&given_root) {
+                // A root given through a symlink is followed by every request: say so.
+                Ok(given) if given != root => eprintln!(
+                    "serving {} (now {}; links on the way are followed by every request)",
+                    given.display(),
+                    root.display()
+                ),
+                _ => eprintln!("serving {}", root.display()),
+            }
             for addr in server.local_addrs() {
                 eprintln!("listening on http://{addr}/");
                 // 0.0.0.0 and :: are not addresses a browser can open: print one it can.

@@ -510,7 +510,17 @@ fn invalid_options_are_refused_at_bind() {
                 },
                 ..config(site.root())
             },
-            "timeouts",
+            "Limits::head_timeout must be greater than zero",
+        ),
+        (
+            Config {
+                limits: servedir::Limits {
+                    write_timeout: Duration::ZERO,
+                    ..Default::default()
+                },
+                ..config(site.root())
+            },
+            "Limits::write_timeout must be greater than zero",
         ),
         (
             Config {

@@ -244,6 +244,10 @@ both_modes! {
         let current = base.path().join("current");
         symlink("rel1", &current).unwrap();
         let server = TestServer::start(mode, &current, &["--quiet"]);
+        // The start-up line names the link, where it leads now, and that it is followed.
+        let rel1 = fs::canonicalize(base.path().join("rel1")).unwrap();
+        let announced = format!("serving {} (now {}; links on the way are followed by every request)\n", current.display(), rel1.display());
+        assert!(server.stderr().contains(&announced), "{}", server.stderr());
         assert_eq!(get(&server, "/v.txt").body, b"one");
         assert_eq!(get(&server, "/sub/").body, b"one");
         // Atomically, as `ln -sfn rel2 current` does it.

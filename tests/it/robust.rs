@@ -388,6 +388,14 @@ both_modes! {
         let sent: usize = last.split(' ').nth(9).unwrap().parse().unwrap();
         assert!(last.contains("\"GET /big.bin HTTP/1.1\" 200 "), "{last}");
         assert!(sent < data.len(), "{last}");
+        // And stderr says why, so the cut is not a mystery (found by a new user).
+        assert!(
+            eventually(Duration::from_secs(5), || server.stderr().contains(&format!(
+                ": response cut off after {sent} body bytes: the client read below --min-rate (1000000 bytes/s"
+            ))),
+            "{}",
+            server.stderr()
+        );
         // The server is fine afterwards.
         assert_eq!(get(&server, "/hello.txt").status, 200);
     }
