@@ -102,4 +102,16 @@ impl Context {
             Some(link) => std::fs::canonicalize(link).map(Cow::Owned),
         }
     }
+
+    /// Where the root leads now, when it was no symlink at start-up but has become one
+    /// since (`mv site site.old; ln -s releases/42 site`); `None` otherwise.
+    pub(crate) fn root_replaced_by_link(&self) -> Option<PathBuf> {
+        if self.root_link.is_some() {
+            return None;
+        }
+        let now = std::fs::symlink_metadata(&self.root).ok()?;
+        now.is_symlink()
+            .then(|| std::fs::canonicalize(&self.root).ok())
+            .flatten()
+    }
 }

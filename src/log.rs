@@ -134,7 +134,8 @@ pub fn warn(message: fmt::Arguments<'_>) {
 }
 
 /// Waits at most `within` for the queued access-log lines to be written, then at most
-/// `within` again for the diagnostics. Lines still queued are then lost; returns how many
+/// `within` again for the diagnostics, giving up on either as soon as its writer has
+/// written nothing for 50 ms. Lines still queued are then lost; returns how many
 /// access-log lines were dropped in all (those still queued among them), for the caller
 /// to report: not reported here.
 ///
@@ -270,6 +271,9 @@ struct State {
     in_window: u32,
 }
 
+/// How long [`flush`] waits for a writer that writes nothing at all.
+const STALLED: Duration = Duration::from_millis(50);
+
 /// How long between two reports of dropped lines.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
@@ -385,14 +389,23 @@ impl Queue {
     /// Waits until the writer has written everything queued, or until `deadline`.
     fn wait_drained(&self, deadline: Instant) {
         let mut state = self.lock();
+        let mut seen = (state.pending.len(), self.in_flight.load(Ordering::Relaxed));
+        let mut moved = Instant::now();
         while !state.pending.is_empty() || state.busy {
             let now = Instant::now();
-            if now >= deadline {
+            let progress = (state.pending.len(), self.in_flight.load(Ordering::Relaxed));
+            if progress != seen {
+                (seen, moved) = (progress, now);
+            }
+            // A stalled reader gets no more of the deadline: a process-mode child waiting
+            // here holds a connection slot (an attacker's stalled stdout held them all).
+            if now >= deadline || now.duration_since(moved) >= STALLED {
                 return;
             }
+            let wait = (deadline - now).min(STALLED / 5);
             state = self
                 .drained
-                .wait_timeout(state, deadline - now)
+                .wait_timeout(state, wait)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

@@ -317,24 +317,39 @@ fn finish(mut running: Vec<Running>, deadline: Instant, shared: &Shared) {
 pub fn serve_inherited_connection(config: Config) -> ExitCode {
     // Drops are the parent's to report: a line per child would flood stderr.
     log::report_drops_to_parent();
-    let code = match serve_stdin(config) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(EXIT_LOG_DROPPED),
-        Err(e) => {
+    let served = serve_stdin(config);
+    if let Err(e) = &served {
+        // A client that reset the connection before the child started is nothing to
+        // report (a line per reset flooded stderr, and a stalled stderr held every slot).
+        if !is_client_gone(e) {
             log::warn(format_args!("child: {e}"));
-            ExitCode::FAILURE
         }
-    };
-    // Bounded, so a stalled stderr cannot keep this child alive either.
-    log::flush(CHILD_LOG_FLUSH);
-    code
+    }
+    // Bounded, so a stalled stdout or stderr cannot keep this child, and its slot, alive.
+    let dropped = log::flush(CHILD_LOG_FLUSH);
+    match served {
+        Err(e) if !is_client_gone(&e) => ExitCode::FAILURE,
+        _ if dropped > 0 => ExitCode::from(EXIT_LOG_DROPPED),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Errors that mean the client has already left.
+fn is_client_gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotConnected
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
 }
 
 /// The exit status of a child that served its connection but dropped access-log lines.
 pub(crate) const EXIT_LOG_DROPPED: u8 = 3;
 
-/// Serves the socket on standard input; returns the access-log lines that were dropped.
-fn serve_stdin(config: Config) -> io::Result<u64> {
+/// Serves the socket on standard input.
+fn serve_stdin(config: Config) -> io::Result<()> {
     let fd = io::stdin().as_fd().try_clone_to_owned()?;
     let stream = TcpStream::from(fd);
     // Fails with ENOTSOCK when stdin is not a socket (someone ran the hidden flag by hand).
@@ -361,16 +376,14 @@ fn serve_stdin(config: Config) -> io::Result<u64> {
     ctx.files = Arc::new(FileCache::for_child());
     serve_connection(&stream, &ctx);
     // The client is done with: let it see the end now (the parent may hold a copy of the
-    // socket a few ms more, and stdin holds it until exit), then give the log a bounded
-    // time, so a stalled stdout can neither keep this child alive nor silently lose lines
-    // a reader would still take.
+    // socket a few ms more, and stdin holds it until the log is flushed and we exit).
     let _ = stream.shutdown(Shutdown::Both);
-    Ok(log::flush(CHILD_LOG_FLUSH))
+    Ok(())
 }
 
 /// How long a finished child waits for its log lines to be written, and again for its
 /// diagnostics. A reader that reads takes them in microseconds; a stalled one costs each
-/// child this much and no more.
+/// child 50 ms (see `log::flush`), a slow one this much and no more.
 const CHILD_LOG_FLUSH: Duration = Duration::from_millis(300);
 
 /// Takes the connection from the parent by setting the first request's read timeout

@@ -50,25 +50,39 @@ pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
         Ok(root) => root,
         Err(e) => return failure(head, &e),
     };
-    let root = &*root;
+    let resp = below(head, ctx, &root, &target);
+    if resp.status != Status::NotFound {
+        return resp;
+    }
+    // A root that was a plain directory at start-up and has since been replaced by a
+    // symlink (a first move to symlink deploys) is followed from then on. Checked only
+    // on a 404, so the common case pays nothing for it.
+    match ctx.root_replaced_by_link() {
+        Some(moved) => below(head, ctx, &moved, &target),
+        None => resp,
+    }
+}
+
+/// The response for `target` below `root`.
+fn below(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
     let policy = ctx.lookup.policy;
-    match resolve(root, &target, &ctx.lookup) {
+    match resolve(root, target, &ctx.lookup) {
         Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {
             Ok(Some((source, meta))) => {
                 representation::respond(head, ctx, root, source, &meta, &path)
             }
-            Ok(None) => not_found(head, ctx, root, &target),
+            Ok(None) => not_found(head, ctx, root, target),
             Err(e) => failure(head, &e),
         },
         Ok(Resolved::Redirect(location)) => {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
         Ok(Resolved::Listing(dir)) => match listing::read_entries(&dir, root, policy) {
-            Ok(Some(listing)) => list(head, &target, &listing),
-            Ok(None) => not_found(head, ctx, root, &target),
+            Ok(Some(listing)) => list(head, target, &listing),
+            Ok(None) => not_found(head, ctx, root, target),
             Err(e) => failure(head, &e),
         },
-        Ok(Resolved::NotFound) => not_found(head, ctx, root, &target),
+        Ok(Resolved::NotFound) => not_found(head, ctx, root, target),
         Err(e) => failure(head, &e),
     }
 }

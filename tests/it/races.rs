@@ -261,4 +261,23 @@ both_modes! {
         symlink("rel1", &current).unwrap();
         assert_eq!(get(&server, "/v.txt").body, b"one");
     }
+
+    /// Found in review: a root that was a plain directory at start-up, then replaced by a
+    /// symlink (a first move to symlink deploys), answered 404 to everything until a
+    /// restart: the files were where the link led, outside the start-up root.
+    fn a_root_replaced_by_a_symlink_later_is_followed(mode) {
+        let base = TempDir::new("root-replaced");
+        let site = base.path().join("site");
+        for (dir, text) in [(&site, "plain"), (&base.path().join("rel2"), "two")] {
+            fs::create_dir_all(dir).unwrap();
+            fs::write(dir.join("v.txt"), text).unwrap();
+        }
+        let server = TestServer::start(mode, &site, &["--quiet"]);
+        assert_eq!(get(&server, "/v.txt").body, b"plain");
+        fs::rename(&site, base.path().join("site.old")).unwrap();
+        symlink("rel2", &site).unwrap();
+        let resp = get(&server, "/v.txt");
+        assert_eq!((resp.status, resp.body.as_slice()), (200, &b"two"[..]));
+        assert_eq!(get(&server, "/missing").status, 404);
+    }
 }

@@ -339,6 +339,43 @@ both_modes! {
     }
 }
 
+/// Found in review: with stdout stalled, each process-mode child waited 0.6 s for its log
+/// lines while holding its slot, so a modest request rate filled the cap and everyone got
+/// 503. A writer that writes nothing is now given up on within 50 ms.
+#[test]
+fn a_stalled_stdout_does_not_hold_process_mode_slots() {
+    let site = Site::new("stalled-slots");
+    let mut server =
+        TestServer::start_stdout_unread(Mode::Process, &site.root(), &["--max-connections", "6"]);
+    // Fill the pipe first, so every child finds stdout stalled.
+    let agent = "a".repeat(1000);
+    let fill = format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nUser-Agent: {agent}\r\n\r\n");
+    let stream = server.connect();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    for _ in 0..200 {
+        writer.write_all(fill.as_bytes()).unwrap();
+        assert_eq!(read_response(&mut reader, false).status, 200);
+    }
+    drop((reader, writer));
+    // One request every ~25 ms: a child lives a few ms plus its log wait plus up to 10 ms
+    // until it is reaped. At 0.6 s each, 24 children would need a slot at once; at 50 ms,
+    // about 4 of the 6.
+    let statuses: Vec<u16> = (0..40)
+        .map(|_| {
+            thread::sleep(Duration::from_millis(20));
+            get(&server, "/hello.txt").status
+        })
+        .collect();
+    let refused = statuses.iter().filter(|&&s| s == 503).count();
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 503),
+        "{statuses:?}"
+    );
+    assert!(refused <= 2, "{refused} of 40 refused: {statuses:?}");
+    server.read_stdout_now();
+}
+
 both_modes! {
     /// Issue 12 item 5: the write timeout is per write, so a client reading a little now
     /// and then held a thread (or a process) for days. Below `--min-rate` it is cut off;
