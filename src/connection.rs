@@ -9,10 +9,11 @@ use std::io::{self, Read};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::{Limits, Record};
+use crate::config::Record;
 pub use crate::context::Context;
 use crate::date::unix_secs;
 use crate::log;
+use crate::paced::Paced;
 use crate::request::{head_len, parse_head, Head, Parsed, Version};
 use crate::response::{send, write_head, Persistence, Response, Status};
 use crate::route;
@@ -98,133 +99,6 @@ struct Connection<'a> {
     read_timeout: Cell<Option<Duration>>,
     /// Where the bytes field is in `log_line`.
     log_bytes: std::ops::Range<usize>,
-}
-
-/// A writer that counts what the socket accepted, so a response cut short is logged
-/// with the bytes really sent, and holds the client to the minimum transfer rate.
-struct Counted<'a> {
-    stream: &'a TcpStream,
-    written: u64,
-    /// `None` when `Limits::min_send_rate` is 0.
-    min_rate: Option<MinRate>,
-    /// When the clock started (at the second write), and the bytes written before it.
-    started: Option<(Instant, u64)>,
-    /// The write timeout as this response last set it, when it shortened it.
-    shortened: Option<Duration>,
-    /// The response was cut off for falling below the minimum rate.
-    below_rate: bool,
-    write_timeout: Duration,
-}
-
-impl<'a> Counted<'a> {
-    fn new(stream: &'a TcpStream, limits: &Limits) -> Counted<'a> {
-        Counted {
-            stream,
-            written: 0,
-            min_rate: (limits.min_send_rate > 0).then_some(MinRate {
-                rate: limits.min_send_rate,
-                grace: limits.min_rate_grace,
-            }),
-            started: None,
-            shortened: None,
-            below_rate: false,
-            write_timeout: limits.write_timeout,
-        }
-    }
-
-    /// Applies the minimum rate before a write: fails once the client is behind, else
-    /// lets the write block no later than the moment it would fall behind.
-    ///
-    /// The first write of a response (all of it, for most responses) is free: no clock
-    /// read, no syscall. A client keeping up never costs a syscall either; only one that
-    /// falls within a write timeout of its deadline gets a shorter socket write timeout.
-    fn pace(&mut self) -> io::Result<()> {
-        let Some(rule) = self.min_rate else {
-            return Ok(());
-        };
-        if self.written == 0 {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let (start, before) = *self.started.get_or_insert((now, self.written));
-        let left = rule.time_left(now.duration_since(start), self.written - before);
-        if left.is_zero() {
-            self.below_rate = true;
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "client reads below the minimum rate",
-            ));
-        }
-        let current = self.shortened.unwrap_or(self.write_timeout);
-        let want = left.min(self.write_timeout);
-        if want.abs_diff(current) > TIMEOUT_SLACK {
-            self.stream.set_write_timeout(Some(want))?;
-            self.shortened = Some(want);
-        }
-        Ok(())
-    }
-
-    /// Gives the socket its usual write timeout back, for the next response.
-    fn restore(&mut self) {
-        if self.shortened.take().is_some() {
-            let _ = self.stream.set_write_timeout(Some(self.write_timeout));
-        }
-    }
-}
-
-/// The minimum transfer rate rule (`Limits::min_send_rate`): a response may take the
-/// grace period plus one second per `rate` bytes sent.
-#[derive(Debug, Clone, Copy)]
-struct MinRate {
-    rate: u64,
-    grace: Duration,
-}
-
-impl MinRate {
-    /// How much longer a response that has sent `sent` bytes in `elapsed` may take before
-    /// it falls below the rate; zero when it already has.
-    fn time_left(&self, elapsed: Duration, sent: u64) -> Duration {
-        let earned = Duration::from_secs(sent / self.rate).saturating_add(Duration::from_nanos(
-            // < 1e9 * rate / rate: fits a u64.
-            ((u128::from(sent % self.rate) * 1_000_000_000) / u128::from(self.rate)) as u64,
-        ));
-        self.grace.saturating_add(earned).saturating_sub(elapsed)
-    }
-}
-
-impl Counted<'_> {
-    /// Counts what a write accepted; a write that timed out on a timeout `pace`
-    /// shortened ran into the rate's deadline.
-    fn account(&mut self, wrote: io::Result<usize>) -> io::Result<usize> {
-        match wrote {
-            Ok(n) => {
-                self.written += n as u64;
-                Ok(n)
-            }
-            Err(e) => {
-                self.below_rate |= self.shortened.is_some() && is_timeout(&e);
-                Err(e)
-            }
-        }
-    }
-}
-
-impl std::io::Write for Counted<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pace()?;
-        let wrote = (&mut &*self.stream).write(buf);
-        self.account(wrote)
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.pace()?;
-        let wrote = (&mut &*self.stream).write_vectored(bufs);
-        self.account(wrote)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// A read timeout within this much of the one wanted is left as it is: a deadline may
@@ -356,7 +230,7 @@ impl Connection<'_> {
         self.out.clear();
         write_head(&mut self.out, &resp, now, persistence, &self.ctx.headers);
         let head_len = self.out.len() as u64;
-        let mut counted = Counted::new(self.stream, limits);
+        let mut counted = Paced::new(self.stream, limits);
         let result = send(&mut counted, &mut self.out, resp.body, send_body);
         if result.is_err() {
             // Cut short (the client left, stalled, or read below the minimum rate): the
@@ -595,48 +469,4 @@ pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let _ = send(&mut &*stream, &mut out, resp.body, true);
     let _ = stream.shutdown(Shutdown::Write);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 12 item 5: a client reading 4 KiB every 10 s held a thread for days.
-    #[test]
-    fn the_minimum_rate_rule() {
-        let rule = MinRate {
-            rate: 1000,
-            grace: Duration::from_secs(30),
-        };
-        let secs = Duration::from_secs;
-        // The grace first; every `rate` bytes earn one more second.
-        assert_eq!(rule.time_left(secs(0), 0), secs(30));
-        assert_eq!(rule.time_left(secs(29), 0), secs(1));
-        assert_eq!(rule.time_left(secs(30), 0), Duration::ZERO);
-        assert_eq!(rule.time_left(secs(40), 10_000), Duration::ZERO);
-        assert_eq!(rule.time_left(secs(40), 10_500), Duration::from_millis(500));
-        // 4 KiB every 10 s (410 B/s) falls behind 1000 B/s after ~51 s ...
-        let trickle = |t: u64| rule.time_left(secs(t), t / 10 * 4096);
-        assert!(!trickle(50).is_zero());
-        assert!(trickle(60).is_zero());
-        // ... while a 56k modem (~7 KB/s) never does, however long the file.
-        for t in [1, 60, 3600, 86_400 * 30] {
-            assert!(rule.time_left(secs(t), t * 7000) >= secs(30));
-        }
-        // Extreme values saturate instead of panicking.
-        let huge = MinRate {
-            rate: 1,
-            grace: Duration::MAX,
-        };
-        assert_eq!(huge.time_left(secs(5), u64::MAX), Duration::MAX - secs(5));
-        let fast = MinRate {
-            rate: u64::MAX,
-            grace: secs(1),
-        };
-        assert_eq!(
-            fast.time_left(Duration::ZERO, u64::MAX - 1),
-            Duration::new(1, 999_999_999)
-        );
-        assert_eq!(fast.time_left(secs(2), u64::MAX), Duration::ZERO);
-    }
 }

@@ -377,6 +377,42 @@ fn a_stalled_stdout_does_not_hold_process_mode_slots() {
 }
 
 both_modes! {
+    /// Found in review: the rate counted what the kernel's socket buffers took (~4 MB on
+    /// loopback), not what the client received, so a slow reader bought minutes of credit
+    /// at once (an hour at the default 1 KiB/s). Past the grace, bytes its kernel has not
+    /// acknowledged earn nothing (Linux).
+    fn socket_buffers_earn_a_slow_reader_no_credit(mode) {
+        let site = Site::new("buffered-credit");
+        let size = 32 << 20;
+        site.add_big("big.bin", size);
+        // 200 KB/s after 1 s. The client reads 80 KB/s: with ~4 MB of buffers credited it
+        // would last ~35 s; counting only what it received, ~2 s.
+        let server = TestServer::start(mode, &site.root(), &["--min-rate", "200000", "--min-rate-grace", "1"]);
+        let mut client = server.connect();
+        client.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+        let start = Instant::now();
+        let mut chunk = [0u8; 4096];
+        let mut got = 0;
+        while start.elapsed() < Duration::from_secs(15) {
+            match client.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => panic!("read: {e}"),
+            }
+            // Reading nothing while the server has logged the cut: take the rest at once.
+            if server.stdout().lines().count() >= 1 {
+                let mut rest = Vec::new();
+                client.read_to_end(&mut rest).unwrap();
+                got += rest.len();
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        assert!(server.stdout().lines().count() >= 1, "still sending after {:?} ({got} bytes read)", start.elapsed());
+        assert!(got < size, "the slow reader got all {got} bytes");
+        assert!(server.stderr().contains("the client read below --min-rate (200000 bytes/s"), "{}", server.stderr());
+    }
+
     /// Issue 12 item 5: the write timeout is per write, so a client reading a little now
     /// and then held a thread (or a process) for days. Below `--min-rate` it is cut off;
     /// a client reading at full speed gets every byte.
