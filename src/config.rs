@@ -240,7 +240,7 @@ impl Config {
                 "invalid index file name {index:?}: expected a plain file name"
             ));
         }
-        if !crate::request::is_field_value(&self.cache_control) {
+        if !crate::http::request::is_field_value(&self.cache_control) {
             return Err(format!(
                 "invalid Cache-Control value {:?}",
                 self.cache_control
@@ -291,7 +291,7 @@ impl Default for Config {
 /// the head, and not one of the fields that frame a response (a duplicate would make it
 /// unreadable). Returns what is wrong.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> {
-    use crate::request::{is_field_value, is_token};
+    use crate::http::request::{is_field_value, is_token};
     // An empty value is legal (RFC 9110 §5.5: `field-value = *field-content`) and has
     // uses, e.g. an empty `X-Robots-Tag:` override; `-H 'X-Empty:'` was refused.
     if !is_token(name) || !(value.is_empty() || is_field_value(value)) {

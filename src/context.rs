@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::filecache::FileCache;
-use crate::resolve::{Lookup, Policy};
+use crate::respond::filecache::FileCache;
+use crate::respond::resolve::{Lookup, Policy};
 
 /// The target that panics when test hooks are on.
 pub const PANIC_PATH: &str = "/__servedir_test_panic__";

@@ -65,35 +65,18 @@
 #![warn(missing_docs)]
 
 pub mod cli;
-pub mod conditional;
 mod config;
 mod connection;
 mod context;
-pub mod date;
-pub mod encoding;
-mod filecache;
-mod handle;
-mod listing;
+pub mod http;
 mod log;
-pub mod mime;
-mod open;
-mod paced;
-mod process;
-pub mod range;
-mod representation;
-pub mod request;
-mod resolve;
+mod respond;
 mod response;
-mod route;
-mod sendq;
 mod server;
-mod slots;
-pub mod target;
 #[cfg(test)]
 mod testutil;
-mod workers;
 
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
-pub use handle::{ServerHandle, SHUTDOWN_GRACE};
-pub use process::serve_inherited_connection;
+pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
+pub use server::process::serve_inherited_connection;
 pub use server::Server;

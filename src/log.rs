@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::date::ClfDate;
+use crate::http::date::ClfDate;
 
 /// The most bytes of the request line a log line repeats.
 const MAX_REQUEST_LINE: usize = 1024;

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 
-use crate::date::HttpDate;
-use crate::filecache::Source;
+use crate::http::date::HttpDate;
+use crate::respond::filecache::Source;
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("servedir/", env!("CARGO_PKG_VERSION"));

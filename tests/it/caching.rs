@@ -127,7 +127,7 @@ both_modes! {
             assert!(resp.body.is_empty());
         }
         // The other two date forms of RFC 9110 §5.6.7 parse too.
-        let secs = servedir::date::parse_http_date(&lm).unwrap();
+        let secs = servedir::http::date::parse_http_date(&lm).unwrap();
         for form in [rfc850(secs), asctime(secs)] {
             assert_eq!(req(&server, "GET", "/data.bin", &[&format!("If-Modified-Since: {form}")]).status, 304, "{form}");
         }
@@ -399,7 +399,7 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
 
 fn rfc850(secs: u64) -> String {
     // "Sunday, 06-Nov-94 08:49:37 GMT" from IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT".
-    let imf = servedir::date::HttpDate(secs).to_string();
+    let imf = servedir::http::date::HttpDate(secs).to_string();
     let day = match &imf[..3] {
         "Mon" => "Monday",
         "Tue" => "Tuesday",
@@ -420,7 +420,7 @@ fn rfc850(secs: u64) -> String {
 
 fn asctime(secs: u64) -> String {
     // "Sun Nov  6 08:49:37 1994".
-    let imf = servedir::date::HttpDate(secs).to_string();
+    let imf = servedir::http::date::HttpDate(secs).to_string();
     let day: u32 = imf[5..7].parse().unwrap();
     format!(
         "{} {} {day:>2} {} {}",

@@ -24,8 +24,8 @@ both_modes! {
         let date = header(&resp, "date").to_string();
         assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
         let mtime = std::fs::metadata(site.root().join("hello.txt")).unwrap().modified().unwrap();
-        let secs = servedir::date::unix_secs(mtime).unwrap();
-        assert_eq!(header(&resp, "last-modified"), servedir::date::HttpDate(secs).to_string());
+        let secs = servedir::http::date::unix_secs(mtime).unwrap();
+        assert_eq!(header(&resp, "last-modified"), servedir::http::date::HttpDate(secs).to_string());
         assert!(resp.headers().get("connection").is_none());
         assert_eq!(resp.bytes().unwrap().as_ref(), b"hello\n");
     }

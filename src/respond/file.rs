@@ -9,16 +9,16 @@ use std::fs::Metadata;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::config::DEFAULT_CACHE_CONTROL;
 use crate::connection::Context;
-use crate::date::HttpDate;
-use crate::encoding::{ranked, Coding};
-use crate::filecache::Source;
-use crate::mime;
-use crate::range::{decide, ByteRange, RangeDecision};
-use crate::request::Head;
-use crate::resolve::sidecar;
+use crate::http::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
+use crate::http::date::HttpDate;
+use crate::http::encoding::{ranked, Coding};
+use crate::http::mime;
+use crate::http::range::{decide, ByteRange, RangeDecision};
+use crate::http::request::Head;
+use crate::respond::filecache::Source;
+use crate::respond::resolve::sidecar;
 use crate::response::{Body, Part, Response, Status};
 
 /// The representation chosen for a request.
@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn last_modified_and_validators_come_from_one_mtime() {
-        use crate::date::unix_secs;
+        use crate::http::date::unix_secs;
         // Validators carry the seconds Last-Modified shows; both come from one mtime.
         let now = std::time::SystemTime::now();
         let v = Validators::new(1, Some(now), "");

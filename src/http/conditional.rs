@@ -6,8 +6,8 @@
 
 use std::time::SystemTime;
 
-use crate::date;
-use crate::request::trim_ows;
+use crate::http::date;
+use crate::http::request::trim_ows;
 
 /// A representation's validators.
 #[derive(Debug, Clone, PartialEq, Eq)]

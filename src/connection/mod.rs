@@ -9,14 +9,17 @@ use std::io::{self, Read};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
+mod paced;
+mod sendq;
+
 use crate::config::Record;
+use crate::connection::paced::Paced;
 pub use crate::context::Context;
-use crate::date::unix_secs;
+use crate::http::date::unix_secs;
+use crate::http::request::{head_len, parse_head, Head, Parsed, Version};
 use crate::log;
-use crate::paced::Paced;
-use crate::request::{head_len, parse_head, Head, Parsed, Version};
+use crate::respond;
 use crate::response::{send, write_head, Persistence, Response, Status};
-use crate::route;
 
 /// Bytes asked of the socket per read while a head is incomplete.
 const READ_CHUNK: usize = 1024;
@@ -212,7 +215,7 @@ impl Connection<'_> {
             }
         }
         let send_body = head.method != "HEAD";
-        let resp = route::respond(&head, self.ctx);
+        let resp = respond::respond(&head, self.ctx);
         let now = now_secs();
         let bytes = if send_body {
             resp.body.content_length()

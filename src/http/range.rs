@@ -4,7 +4,7 @@
 //! Pure: it never touches the file, writes no `Content-Range` or multipart body, and leaves
 //! `If-Range` (RFC 9110 §13.1.5) to `conditional.rs`.
 
-use crate::request::trim_ows;
+use crate::http::request::trim_ows;
 
 /// Most range-specs accepted in one Range header; more and the whole file is sent (200).
 pub const MAX_RANGES: usize = 16;

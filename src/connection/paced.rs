@@ -18,7 +18,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::config::Limits;
-use crate::sendq;
+use crate::connection::sendq;
 
 /// How often a response past its grace looks up what its client has not received.
 const PROBE_EVERY: Duration = Duration::from_secs(1);

@@ -431,7 +431,7 @@ fn header_line(value: &str, name: &str) -> Result<(String, String), CliError> {
     let checked = match value.split_once(':') {
         // Only SP/HTAB are whitespace around a value (RFC 9110 §5.6.3).
         Some((n, v)) => {
-            let (n, v) = (n.to_owned(), crate::request::trim_ows(v).to_owned());
+            let (n, v) = (n.to_owned(), crate::http::request::trim_ows(v).to_owned());
             crate::config::check_header(&n, &v).map(|()| (n, v))
         }
         None => Err("expected a token name and a value of visible ASCII characters"),

@@ -31,11 +31,11 @@ use std::time::{Duration, Instant};
 use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection, Context};
-use crate::filecache::FileCache;
 use crate::log;
+use crate::respond::filecache::FileCache;
 use crate::response::Status;
+use crate::server::slots::Slot;
 use crate::server::Shared;
-use crate::slots::Slot;
 
 /// How often the reaper looks for finished children while any are running.
 const REAP_INTERVAL: Duration = Duration::from_millis(10);

@@ -4,17 +4,21 @@
 //! cleaning, resolution, then what a directory or a miss becomes (listing, SPA fallback,
 //! the custom 404 page). It reads no socket and writes nothing.
 
+mod file;
+pub(crate) mod filecache;
+pub(crate) mod listing;
+mod open;
+pub(crate) mod resolve;
+
 use std::path::Path;
 
-use crate::conditional::Validators;
 use crate::context::{Context, PANIC_PATH};
-use crate::encoding::q_of;
-use crate::listing;
-use crate::representation;
-use crate::request::{is_token, trim_ows, Head};
-use crate::resolve::{resolve, Resolved};
+use crate::http::conditional::Validators;
+use crate::http::encoding::q_of;
+use crate::http::request::{is_token, trim_ows, Head};
+use crate::http::target::Target;
+use crate::respond::resolve::{resolve, Resolved};
 use crate::response::{Body, Response, Status};
-use crate::target::Target;
 
 /// Methods we know and refuse with 405; any other token gets 501.
 const KNOWN_METHODS: &[&str] = &[
@@ -68,9 +72,7 @@ fn below(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Respon
     let policy = ctx.lookup.policy;
     match resolve(root, target, &ctx.lookup) {
         Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {
-            Ok(Some((source, meta))) => {
-                representation::respond(head, ctx, root, source, &meta, &path)
-            }
+            Ok(Some((source, meta))) => file::respond(head, ctx, root, source, &meta, &path),
             Ok(None) => not_found(head, ctx, root, target),
             Err(e) => failure(head, &e),
         },
@@ -151,7 +153,7 @@ fn list(head: &Head<'_>, target: &Target, listing: &listing::Listing) -> Respons
         ("Cache-Control", "no-cache".into()),
         ("Vary", "Accept".into()),
     ];
-    if let Some(resp) = representation::preconditions(head, &validators, &mut headers) {
+    if let Some(resp) = file::preconditions(head, &validators, &mut headers) {
         return resp;
     }
     let (content_type, body) = match format {
@@ -190,9 +192,7 @@ fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Re
     };
     let spa_page = ctx.config.spa && looks_like_navigation(head, target);
     let mut resp = match spa_page.then(|| page(&ctx.lookup.index)).flatten() {
-        Some((source, meta, path)) => {
-            representation::respond(head, ctx, root, source, &meta, &path)
-        }
+        Some((source, meta, path)) => file::respond(head, ctx, root, source, &meta, &path),
         None => match page(NOT_FOUND_PAGE) {
             Some((source, meta, _)) => Response {
                 status: Status::NotFound,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::process::Children;
+use crate::server::process::Children;
 use crate::server::Shared;
 
 /// How long [`ServerHandle::shutdown`] lets responses in flight finish.

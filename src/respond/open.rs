@@ -19,7 +19,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use crate::resolve::{is_hidden_name, lookup, Policy};
+use crate::respond::resolve::{is_hidden_name, lookup, Policy};
 
 /// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
 /// connection's thread past every timeout), and a terminal must not become ours. Regular
@@ -144,7 +144,7 @@ fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
         .open(path)
     {
         Ok(file) => file,
-        Err(e) if crate::resolve::is_missing(&e) => return Ok(None),
+        Err(e) if crate::respond::resolve::is_missing(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;

@@ -3,7 +3,7 @@
 //! Pure. It only answers for the codings servedir can serve from a sidecar file (`br`,
 //! `gzip`); it never compresses anything (std has no codec).
 
-use crate::request::trim_ows;
+use crate::http::request::trim_ows;
 
 /// A precompressed variant servedir looks for beside a file, in order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,13 +14,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub(crate) mod handle;
+pub(crate) mod process;
+mod slots;
+mod workers;
+
 use crate::config::{Config, Limits, Mode};
 use crate::connection::{refuse, Context};
-use crate::handle::ServerHandle;
-use crate::process::{Children, Exe};
 use crate::response::Status;
-use crate::slots::Slots;
-use crate::workers::Workers;
+use crate::server::handle::ServerHandle;
+use crate::server::process::{Children, Exe};
+use crate::server::slots::Slots;
+use crate::server::workers::Workers;
 
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.

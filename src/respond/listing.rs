@@ -11,9 +11,9 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::date::{unix_secs, HttpDate};
-use crate::resolve::Policy;
-use crate::target::percent_encode_into;
+use crate::http::date::{unix_secs, HttpDate};
+use crate::http::target::percent_encode_into;
+use crate::respond::resolve::Policy;
 
 /// One directory entry as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub struct Listing {
 /// Only from opening `dir` itself (for the caller to map to 403/404/500); a single entry
 /// that cannot be read is left out instead.
 pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Option<Listing>> {
-    let Some(opened) = crate::open::dir(dir, root, policy)? else {
+    let Some(opened) = crate::respond::open::dir(dir, root, policy)? else {
         return Ok(None);
     };
     let mut first = FirstK::new(MAX_ENTRIES);
@@ -78,7 +78,7 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Optio
         let Ok(name) = dirent.file_name().into_string() else {
             continue;
         };
-        if !policy.hidden && crate::resolve::is_hidden(&name) {
+        if !policy.hidden && crate::respond::resolve::is_hidden(&name) {
             continue;
         }
         let Ok(file_type) = dirent.file_type() else {
@@ -87,7 +87,7 @@ pub fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Result<Optio
         let meta = if file_type.is_symlink() {
             // The very rules `resolve.rs` serves by, so the listing never links to a 404:
             // links out of the root or to dot-files, dangling links and loops are left out.
-            match crate::resolve::follow(&dirent.path(), root, policy) {
+            match crate::respond::resolve::follow(&dirent.path(), root, policy) {
                 Ok(Some(meta)) => Ok(meta),
                 Ok(None) => continue,
                 Err(e) => Err(e),
@@ -717,7 +717,10 @@ mod tests {
             (Some(59), "1970-01-01 00:00 UTC"),
             (Some(1_700_000_000), "2023-11-14 22:13 UTC"),
             (Some(951_782_400), "2000-02-29 00:00 UTC"),
-            (Some(crate::date::MAX_UNIX_SECS), "9999-12-31 23:59 UTC"),
+            (
+                Some(crate::http::date::MAX_UNIX_SECS),
+                "9999-12-31 23:59 UTC",
+            ),
             // HttpDate clamps rather than printing a five-digit year.
             (Some(u64::MAX), "9999-12-31 23:59 UTC"),
         ];

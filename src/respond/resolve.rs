@@ -11,13 +11,13 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::open::allowed;
-use crate::target::Target;
+use crate::http::target::Target;
+use crate::respond::open::allowed;
 
 /// What the filesystem says a target names.
 #[derive(Debug)]
 pub enum Resolved {
-    /// A regular file, not opened yet: [`crate::filecache::FileCache::open`] does that.
+    /// A regular file, not opened yet: [`crate::respond::filecache::FileCache::open`] does that.
     File {
         /// Its metadata as the lookup saw it (following a permitted symlink).
         meta: Metadata,
@@ -376,7 +376,7 @@ mod tests {
         let strict = Policy::default();
         let file = root.join("a.txt");
         assert!(sidecar(&root, &file, "gz", strict).is_some_and(|s| {
-            crate::filecache::FileCache::default()
+            crate::respond::filecache::FileCache::default()
                 .open(&s.path, &s.meta, &root, strict)
                 .is_ok_and(|opened| opened.is_some())
         }));

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use crate::connection::{refuse, serve_connection};
 use crate::response::Status;
+use crate::server::slots::Slot;
 use crate::server::Shared;
-use crate::slots::Slot;
 
 /// Stack size of a connection thread. The handler keeps its buffers on the heap, so
 /// this bounds address space, not memory: only touched pages cost RSS (an idle

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::open;
-use crate::resolve::Policy;
+use crate::respond::open;
+use crate::respond::resolve::Policy;
 
 /// Files larger than this are always streamed from disk.
 pub const ENTRY_MAX: u64 = 256 * 1024;
