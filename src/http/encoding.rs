@@ -49,18 +49,7 @@ pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
 /// that of `*`, else 0 (see [`accepts`]).
 pub fn quality(accept_encoding: &str, coding: Coding) -> u16 {
     let mut star = None;
-    for element in accept_encoding.split(',') {
-        let mut params = element.split(';');
-        let name = trim_ows(params.next().unwrap_or(""));
-        if name.is_empty() {
-            continue;
-        }
-        let q = params
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| trim_ows(k).eq_ignore_ascii_case("q"))
-            .map_or(Some(1000), |(_, v)| qvalue(trim_ows(v)));
-        // A malformed q-value makes the element mean nothing, rather than "yes".
-        let Some(q) = q else { continue };
+    for (name, q) in weighted(accept_encoding) {
         let named = name.eq_ignore_ascii_case(coding.token())
             || (coding == Coding::Gzip && name.eq_ignore_ascii_case("x-gzip"));
         if named {
@@ -89,20 +78,30 @@ pub fn ranked(accept_encoding: &str) -> Vec<Coding> {
 /// The q-value (in thousandths) a `#( token [; q=…] )` list such as `Accept` gives to
 /// exactly `name` (ASCII case-insensitive), 0 when it is not listed or the q is malformed.
 pub(crate) fn q_of(list: &str, name: &str) -> u16 {
-    list.split(',')
-        .filter_map(|element| {
-            let mut params = element.split(';');
-            let item = trim_ows(params.next().unwrap_or(""));
-            if !item.eq_ignore_ascii_case(name) {
-                return None;
-            }
-            params
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| trim_ows(k).eq_ignore_ascii_case("q"))
-                .map_or(Some(1000), |(_, v)| qvalue(trim_ows(v)))
-        })
+    weighted(list)
+        .filter(|(item, _)| item.eq_ignore_ascii_case(name))
+        .map(|(_, q)| q)
         .max()
         .unwrap_or(0)
+}
+
+/// The elements of a `#( token [; q=…] )` list with their q-values in thousandths (1000
+/// when none is given). An element with a malformed q-value is skipped: it means
+/// nothing, rather than "yes". The one parser of weighted lists (`Accept`,
+/// `Accept-Encoding`).
+fn weighted(list: &str) -> impl Iterator<Item = (&str, u16)> {
+    list.split(',').filter_map(|element| {
+        let mut params = element.split(';');
+        let name = trim_ows(params.next().unwrap_or(""));
+        if name.is_empty() {
+            return None;
+        }
+        let q = params
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| trim_ows(k).eq_ignore_ascii_case("q"))
+            .map_or(Some(1000), |(_, v)| qvalue(trim_ows(v)))?;
+        Some((name, q))
+    })
 }
 
 /// A qvalue (RFC 9110 §12.4.2) in thousandths: `1`, `1.000`, `0`, `0.5`, `0.001`.
