@@ -15,6 +15,22 @@ pub const DEFAULT_PORT: u16 = 7890;
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
 /// How connections are served.
+///
+/// Process mode needs [`Config::process_exe`], a `servedir` binary to start per
+/// connection (the embedding program cannot serve one when re-executed):
+///
+/// ```
+/// use servedir::{Config, Limits, Mode};
+///
+/// let config = Config {
+///     mode: Mode::Process,
+///     process_exe: Some("/usr/local/bin/servedir".into()),
+///     ..Config::default()
+/// };
+/// assert_eq!(config.mode.as_str(), "process");
+/// // Without an explicit cap, process mode allows 256 connections at once.
+/// assert_eq!(config.limits.connection_cap(config.mode), 256);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// One thread per connection (the default).
@@ -52,6 +68,26 @@ impl Mode {
 ///
 /// A timeout longer than about 100 years (up to `Duration::MAX`) is not an error: it
 /// means "practically never" and is cut to 100 years, so it cannot overflow the clock.
+///
+/// A test of a client's timeout handling can make the server strict:
+///
+/// ```
+/// use std::time::Duration;
+/// use servedir::{Config, Limits, Server};
+///
+/// let limits = Limits { head_timeout: Duration::from_millis(200), ..Limits::default() };
+/// let config = Config { root: "html".into(), port: 0, limits, ..Config::default() };
+/// let handle = Server::bind(config)?.spawn()?;
+/// // A client that sends half a request is answered 408 after 0.2 s.
+/// # use std::io::{Read, Write};
+/// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+/// client.write_all(b"GET / HTTP/1.1\r\n")?;
+/// let mut answer = String::new();
+/// client.read_to_string(&mut answer)?;
+/// assert!(answer.starts_with("HTTP/1.1 408 "));
+/// handle.shutdown()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request head (request line and headers) in bytes; larger → 431.
@@ -136,7 +172,21 @@ pub(crate) fn deadline(now: Instant, d: Duration) -> Instant {
 /// Everything a [`Server`](crate::Server) needs to know.
 ///
 /// `Config::default()` serves `html/` on 127.0.0.1 and ::1, port 7890, in thread mode,
-/// with no access log (the command-line tool turns the log on unless `--quiet`).
+/// with no access log (the command-line tool turns the log on unless `--quiet`). Set the
+/// fields you need and take the rest from the default:
+///
+/// ```
+/// use servedir::Config;
+///
+/// let config = Config {
+///     root: "tests/fixtures".into(),
+///     port: 0, // any free port: read it back from the server
+///     listing: true,
+///     headers: vec![("Access-Control-Allow-Origin".into(), "*".into())],
+///     ..Config::default()
+/// };
+/// assert_eq!(config.index, "index.html");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The directory served. It is canonicalized when the server binds.

@@ -19,7 +19,18 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A server running on background threads, from [`Server::spawn`](crate::Server::spawn).
 ///
-/// Dropping it shuts the server down, like [`ServerHandle::shutdown`].
+/// Dropping it shuts the server down, like [`ServerHandle::shutdown`], so a test that
+/// panics still frees its port:
+///
+/// ```
+/// use servedir::{Config, Server};
+///
+/// let handle = Server::bind(Config { root: "html".into(), port: 0, ..Config::default() })?.spawn()?;
+/// let url = handle.url(); // e.g. "http://127.0.0.1:41234/"
+/// assert!(url.starts_with("http://") && url.ends_with('/'));
+/// drop(handle); // stops accepting and frees the port
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ServerHandle {
     shared: Arc<Shared>,
