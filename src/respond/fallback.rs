@@ -16,7 +16,10 @@ const NOT_FOUND_PAGE: &str = "404.html";
 /// A miss: the SPA's index for a page navigation, else 404 with ROOT/404.html if any.
 pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
     let spa_page = ctx.config.spa && looks_like_navigation(head, target);
-    let mut resp = match spa_page.then(|| top_file(ctx, root, &ctx.rules.index)).flatten() {
+    let mut resp = match spa_page
+        .then(|| top_file(ctx, root, &ctx.rules.index))
+        .flatten()
+    {
         Some(app) => file::represent(head, ctx, root, app),
         None => match top_file(ctx, root, NOT_FOUND_PAGE) {
             Some(page) => Response {

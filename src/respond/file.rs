@@ -361,13 +361,4 @@ mod tests {
             assert_eq!(stale(sidecar, file), want, "{sidecar:?} beside {file:?}");
         }
     }
-
-    #[test]
-    fn last_modified_and_validators_come_from_one_mtime() {
-        use crate::http::date::unix_secs;
-        // Validators carry the seconds Last-Modified shows; both come from one mtime.
-        let now = std::time::SystemTime::now();
-        let v = Validators::new(1, Some(now), "");
-        assert_eq!(v.last_modified, unix_secs(now));
-    }
 }
