@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::respond::filecache::FileCache;
-use crate::respond::resolve::{Lookup, Policy};
+use crate::respond::method::CORS_FIELDS;
+use crate::respond::policy::Policy;
+use crate::respond::resolve::Rules;
 
 /// The target that panics when test hooks are on.
 pub const PANIC_PATH: &str = "/__servedir_test_panic__";
@@ -25,8 +27,8 @@ pub struct Context {
     /// The configured root made absolute, when a symlink on it made it differ from `root`:
     /// each request then follows it anew (see [`Context::current_root`]).
     root_link: Option<PathBuf>,
-    /// How targets are looked up below the root.
-    pub lookup: Lookup,
+    /// How targets are looked up below the root: policy, index file, listings.
+    pub rules: Rules,
     /// Fields sent on every response: `Config::headers`, then CORS and cross-origin
     /// isolation fields when those are on.
     pub headers: Vec<(String, String)>,
@@ -44,7 +46,7 @@ impl Context {
     pub fn new(config: Config, root: PathBuf) -> Context {
         let test_hooks =
             cfg!(debug_assertions) && std::env::var_os("SERVEDIR_TEST_HOOKS").is_some();
-        let lookup = Lookup {
+        let rules = Rules {
             policy: Policy {
                 hidden: config.hidden,
                 follow_symlinks: config.follow_symlinks,
@@ -60,12 +62,9 @@ impl Context {
             }
         };
         if config.cors {
-            add("Access-Control-Allow-Origin", "*");
-            // Scripts may read these, e.g. to resume a download or revalidate.
-            add(
-                "Access-Control-Expose-Headers",
-                "Content-Length, Content-Range, ETag",
-            );
+            for (name, value) in CORS_FIELDS {
+                add(name, value);
+            }
         }
         if config.coi {
             add("Cross-Origin-Opener-Policy", "same-origin");
@@ -80,7 +79,7 @@ impl Context {
             config,
             root,
             root_link,
-            lookup,
+            rules,
             headers,
             files: Arc::default(),
             test_hooks,

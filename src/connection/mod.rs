@@ -215,7 +215,7 @@ impl Connection<'_> {
             }
         }
         let send_body = head.method != "HEAD";
-        let resp = respond::respond(&head, self.ctx);
+        let (resp, _defect) = respond::respond(&head, self.ctx);
         let now = now_secs();
         let bytes = if send_body {
             resp.body.content_length()

@@ -185,6 +185,27 @@ impl fmt::Display for ClfDate {
     }
 }
 
+/// An instant as a person reads it in a listing, to the minute: `1994-11-06 08:49 UTC`.
+///
+/// Holds Unix seconds, clamped to [`MAX_UNIX_SECS`] like [`HttpDate`]. Always UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IsoMinutes(pub u64);
+
+impl fmt::Display for IsoMinutes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = Civil::from_unix(self.0);
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            c.year,
+            c.month0 + 1,
+            c.day,
+            c.hour,
+            c.minute
+        )
+    }
+}
+
 /// Parses an HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept,
 /// returning Unix seconds, or None for anything invalid.
 ///

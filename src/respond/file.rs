@@ -1,7 +1,7 @@
 //! A file's response: pick the representation (a precompressed sidecar or the file),
 //! evaluate preconditions (RFC 9110 §13), apply a Range (§14), set caching headers.
 //!
-//! The file has already been found by `resolve.rs` and opened by `filecache.rs`; this
+//! The file has already been found and opened by the lookup stage (`mod.rs`); this
 //! decides status, headers and which bytes are sent. It writes nothing.
 
 use std::borrow::Cow;
@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::DEFAULT_CACHE_CONTROL;
-use crate::connection::Context;
+use crate::context::Context;
 use crate::http::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::http::date::HttpDate;
 use crate::http::encoding::{ranked, Coding};
@@ -19,6 +19,7 @@ use crate::http::range::{decide, ByteRange, RangeDecision};
 use crate::http::request::Head;
 use crate::respond::filecache::Source;
 use crate::respond::resolve::sidecar;
+use crate::respond::Opened;
 use crate::response::{Body, Part, Response, Status};
 
 /// The representation chosen for a request.
@@ -31,19 +32,29 @@ struct Chosen {
     varies: bool,
 }
 
-/// The response to a GET or HEAD for the regular file at `path` below `root`, already
-/// open as `source`, which `meta` describes.
-pub fn respond(
-    head: &Head<'_>,
-    ctx: &Context,
-    root: &Path,
-    source: Source,
-    meta: &Metadata,
-    path: &Path,
-) -> Response {
-    let content_type = mime::content_type(path);
-    let chosen = choose(head, ctx, root, source, meta, path, content_type);
-    let mut headers: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(8);
+/// The header fields of a file response, in the order they are sent.
+type Fields = Vec<(&'static str, Cow<'static, str>)>;
+
+/// The file representation stage: the response to a GET or HEAD for `opened`, a regular
+/// file below `root`. Selection, then preconditions, then the range.
+pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) -> Response {
+    let content_type = mime::content_type(&opened.path);
+    let chosen = choose(head, ctx, root, opened, content_type);
+    let mut headers = validator_fields(ctx, &chosen);
+    if let Some(resp) = preconditions(head, &chosen.validators, &mut headers) {
+        return resp;
+    }
+    headers.push(("Accept-Ranges", "bytes".into()));
+    if let Some(coding) = chosen.coding {
+        headers.push(("Content-Encoding", coding.token().into()));
+    }
+    let decision = range_decision(head, &chosen);
+    ranged(decision, chosen, content_type, headers)
+}
+
+/// The fields a 200, 206 and 304 all carry (RFC 9110 §15.4.5): validators, caching, Vary.
+fn validator_fields(ctx: &Context, chosen: &Chosen) -> Fields {
+    let mut headers: Fields = Vec::with_capacity(8);
     headers.push(("ETag", chosen.validators.etag.clone().into()));
     if let Some(secs) = chosen.validators.last_modified {
         headers.push(("Last-Modified", HttpDate(secs).to_string().into()));
@@ -60,28 +71,37 @@ pub fn respond(
     if chosen.varies {
         headers.push(("Vary", "Accept-Encoding".into()));
     }
-    if let Some(resp) = preconditions(head, &chosen.validators, &mut headers) {
-        return resp;
-    }
-    headers.push(("Accept-Ranges", "bytes".into()));
-    if let Some(coding) = chosen.coding {
-        headers.push(("Content-Encoding", coding.token().into()));
-    }
-    let len = chosen.len;
+    headers
+}
+
+/// Whether the request's Range applies (§14.2): only to GET, and only while If-Range, if
+/// any, still names this representation.
+fn range_decision(head: &Head<'_>, chosen: &Chosen) -> RangeDecision {
     // RFC 9110 §14.2: a server MUST ignore Range on any method but GET, so HEAD shows the
     // full representation's headers: 200, the whole length, no Content-Range (issue 12,
     // item 14; nginx answers 206 here).
-    let decision = match head.header("range") {
+    match head.header("range") {
         Some(range)
             if head.method == "GET"
                 && head
                     .header("if-range")
                     .is_none_or(|v| if_range_allows(v, &chosen.validators)) =>
         {
-            decide(range, len)
+            decide(range, chosen.len)
         }
         _ => RangeDecision::Full,
-    };
+    }
+}
+
+/// The response for `decision`: the whole file, one part (206), several parts as
+/// `multipart/byteranges` (206), or 416.
+fn ranged(
+    decision: RangeDecision,
+    chosen: Chosen,
+    content_type: &'static str,
+    mut headers: Fields,
+) -> Response {
+    let len = chosen.len;
     let (status, content_type, body) = match decision {
         RangeDecision::Full => (
             Status::Ok,
@@ -139,7 +159,7 @@ pub fn respond(
 pub(crate) fn preconditions(
     head: &Head<'_>,
     validators: &Validators,
-    headers: &mut Vec<(&'static str, Cow<'static, str>)>,
+    headers: &mut Fields,
 ) -> Option<Response> {
     let (if_match, if_none_match) = (head.joined("if-match"), head.joined("if-none-match"));
     let conditions = Conditions {
@@ -168,11 +188,11 @@ fn choose(
     head: &Head<'_>,
     ctx: &Context,
     root: &Path,
-    source: Source,
-    meta: &Metadata,
-    path: &Path,
+    opened: Opened,
     content_type: &str,
 ) -> Chosen {
+    let Opened { source, meta, path } = opened;
+    let meta = &meta;
     let identity = |source: Source, varies: bool| Chosen {
         len: meta.len(),
         validators: Validators::new(meta.len(), meta.modified().ok(), ""),
@@ -188,8 +208,8 @@ fn choose(
     // codings the client accepts are looked for.
     let accept = head.header("accept-encoding").unwrap_or("");
     for coding in ranked(accept) {
-        let policy = ctx.lookup.policy;
-        let Some(found) = sidecar(root, path, coding.extension(), policy) else {
+        let policy = ctx.rules.policy;
+        let Some(found) = sidecar(root, &path, coding.extension(), policy) else {
             continue;
         };
         // A sidecar older than its file is stale: the plain file is the truth.
@@ -340,14 +360,5 @@ mod tests {
         for (sidecar, file, want) in table {
             assert_eq!(stale(sidecar, file), want, "{sidecar:?} beside {file:?}");
         }
-    }
-
-    #[test]
-    fn last_modified_and_validators_come_from_one_mtime() {
-        use crate::http::date::unix_secs;
-        // Validators carry the seconds Last-Modified shows; both come from one mtime.
-        let now = std::time::SystemTime::now();
-        let v = Validators::new(1, Some(now), "");
-        assert_eq!(v.last_modified, unix_secs(now));
     }
 }

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::respond::open;
-use crate::respond::resolve::Policy;
+use crate::respond::policy::Policy;
 
 /// Files larger than this are always streamed from disk.
 pub const ENTRY_MAX: u64 = 256 * 1024;

@@ -1,235 +1,137 @@
-//! Routing: a well-formed request head → the response to send.
+//! Which response a well-formed request head gets. [`respond`] runs these stages in order,
+//! each a named function that returns the response once it has decided:
+//! 1. method (`method.rs`): GET and HEAD go on; OPTIONS is a CORS preflight with `--cors`;
+//!    anything else is 405 or 501 with `Allow`.
+//! 2. target (`http/target.rs`): clean segments, or 400 with the defect for the log.
+//! 3. lookup ([`find`]): by name (`resolve.rs`, rules in `policy.rs`), then opened and
+//!    verified (`filecache.rs`, `open.rs`), or a directory read (`listing.rs`).
+//! 4. fallback (`fallback.rs`): a miss becomes the SPA's index or the custom 404 page.
+//! 5. file representation (`file.rs`): sidecar selection, preconditions, range, validators.
+//! 6. listing (`page.rs`): HTML or JSON, weak ETag, 304.
 //!
-//! The one place method, target and filesystem meet: methods and CORS preflight, target
-//! cleaning, resolution, then what a directory or a miss becomes (listing, SPA fallback,
-//! the custom 404 page). It reads no socket and writes nothing.
+//! It reads no socket and writes nothing: `connection/` sends what it returns.
 
+mod fallback;
 mod file;
 pub(crate) mod filecache;
 pub(crate) mod listing;
+pub(crate) mod method;
 mod open;
+mod page;
+pub(crate) mod policy;
 pub(crate) mod resolve;
+#[cfg(test)]
+mod tests;
 
-use std::path::Path;
+use std::fs::Metadata;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::context::{Context, PANIC_PATH};
-use crate::http::conditional::Validators;
-use crate::http::encoding::q_of;
-use crate::http::request::{is_token, trim_ows, Head};
+use crate::http::request::Head;
 use crate::http::target::Target;
+use crate::respond::filecache::Source;
+use crate::respond::listing::Listing;
 use crate::respond::resolve::{resolve, Resolved};
-use crate::response::{Body, Response, Status};
+use crate::response::{Response, Status};
 
-/// Methods we know and refuse with 405; any other token gets 501.
-const KNOWN_METHODS: &[&str] = &[
-    "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
-];
-const ALLOW: &str = "GET, HEAD";
-const ALLOW_CORS: &str = "GET, HEAD, OPTIONS";
-/// The page served, with status 404, for any path that is not found, when it exists.
-const NOT_FOUND_PAGE: &str = "404.html";
+/// Why a request was refused as malformed (400): for the operator's log, never the client.
+pub(crate) type Defect = &'static str;
 
-/// Decides the response to a well-formed head.
-pub fn respond(head: &Head<'_>, ctx: &Context) -> Response {
+/// Decides the response to a well-formed head, and, when the request was bad, why.
+pub(crate) fn respond(head: &Head<'_>, ctx: &Context) -> (Response, Option<Defect>) {
     if ctx.test_hooks && head.target == PANIC_PATH {
         panic!("test hook: a deliberate panic in a connection handler");
     }
-    let allow = if ctx.config.cors { ALLOW_CORS } else { ALLOW };
-    match head.method {
-        "GET" | "HEAD" => {}
-        "OPTIONS" if ctx.config.cors => return preflight(head),
-        method => {
-            let status = if KNOWN_METHODS.contains(&method) {
-                Status::MethodNotAllowed
-            } else {
-                Status::NotImplemented
-            };
-            return Response::error(status).with("Allow", allow);
-        }
+    if let Some(refused) = method::check(head, ctx.config.cors) {
+        return (refused, None);
     }
-    let Ok(target) = Target::parse(head.target) else {
-        return Response::error(Status::BadRequest);
+    let target = match Target::parse(head.target) {
+        Ok(target) => target,
+        Err(e) => return (Response::error(Status::BadRequest), Some(e.as_str())),
     };
     let root = match ctx.current_root() {
         Ok(root) => root,
-        Err(e) => return failure(head, &e),
+        Err(e) => return (failure(head, &e), None),
     };
     let resp = below(head, ctx, &root, &target);
     if resp.status != Status::NotFound {
-        return resp;
+        return (resp, None);
     }
     // A root that was a plain directory at start-up and has since been replaced by a
     // symlink (a first move to symlink deploys) is followed from then on. Checked only
     // on a 404, so the common case pays nothing for it.
     match ctx.root_replaced_by_link() {
-        Some(moved) => below(head, ctx, &moved, &target),
-        None => resp,
+        Some(moved) => (below(head, ctx, &moved, &target), None),
+        None => (resp, None),
     }
 }
 
-/// The response for `target` below `root`.
+/// Stages 3 to 6 for `target` below `root`.
 fn below(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
-    let policy = ctx.lookup.policy;
-    match resolve(root, target, &ctx.lookup) {
-        Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {
-            Ok(Some((source, meta))) => file::respond(head, ctx, root, source, &meta, &path),
-            Ok(None) => not_found(head, ctx, root, target),
-            Err(e) => failure(head, &e),
-        },
-        Ok(Resolved::Redirect(location)) => {
+    match find(ctx, root, target) {
+        Found::File(opened) => file::represent(head, ctx, root, opened),
+        Found::Redirect(location) => {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
-        Ok(Resolved::Listing(dir)) => match listing::read_entries(&dir, root, policy) {
-            Ok(Some(listing)) => list(head, target, &listing),
-            Ok(None) => not_found(head, ctx, root, target),
-            Err(e) => failure(head, &e),
+        Found::Listing(listing) => page::listing(head, target, &listing),
+        Found::Missing => fallback::not_found(head, ctx, root, target),
+        Found::Failed(e) => failure(head, &e),
+    }
+}
+
+/// A regular file, opened and verified.
+pub(crate) struct Opened {
+    /// Where its bytes come from: the descriptor, or the copy in memory.
+    pub source: Source,
+    /// Its metadata, of what was opened.
+    pub meta: Metadata,
+    /// The path it was found by (gives the Content-Type, and its sidecars' names).
+    pub path: PathBuf,
+}
+
+/// What the lookup stage found for a target.
+pub(crate) enum Found {
+    /// A file to represent.
+    File(Opened),
+    /// A directory requested without its slash: 301 to this.
+    Redirect(String),
+    /// A directory without an index, read (listings on).
+    Listing(Listing),
+    /// Nothing servable: the fallback decides.
+    Missing,
+    /// A filesystem error, for [`failure`].
+    Failed(io::Error),
+}
+
+/// The lookup stage: resolve `target` below `root` by name, then open and verify what it
+/// names (a file, or a directory to list). Whatever vanished or changed into something
+/// the policy refuses in between is [`Found::Missing`].
+pub(crate) fn find(ctx: &Context, root: &Path, target: &Target) -> Found {
+    let policy = ctx.rules.policy;
+    match resolve(root, target, &ctx.rules) {
+        Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {
+            Ok(Some((source, meta))) => Found::File(Opened { source, meta, path }),
+            Ok(None) => Found::Missing,
+            Err(e) => Found::Failed(e),
         },
-        Ok(Resolved::NotFound) => not_found(head, ctx, root, target),
-        Err(e) => failure(head, &e),
+        Ok(Resolved::Redirect(location)) => Found::Redirect(location),
+        Ok(Resolved::Listing(dir)) => match listing::read_entries(&dir, root, policy) {
+            Ok(Some(listing)) => Found::Listing(listing),
+            Ok(None) => Found::Missing,
+            Err(e) => Found::Failed(e),
+        },
+        Ok(Resolved::NotFound) => Found::Missing,
+        Err(e) => Found::Failed(e),
     }
 }
 
 /// A filesystem error: 403 or 404 as the error says, else 500 with the detail logged.
-fn failure(head: &Head<'_>, e: &std::io::Error) -> Response {
+fn failure(head: &Head<'_>, e: &io::Error) -> Response {
     let status = Status::from_io_error(e);
     if status == Status::InternalServerError {
         // Queued, never written here: a blocked stderr must not stall the connection.
         crate::log::warn(format_args!("error serving {:?}: {e}", head.target));
     }
     Response::error(status)
-}
-
-/// `OPTIONS` with CORS on: 204 with `Allow`, and for a preflight (RFC 9110 §9.3.7, Fetch
-/// standard) the methods, the requested headers echoed back, and a day of caching.
-fn preflight(head: &Head<'_>) -> Response {
-    let mut resp = Response {
-        status: Status::NoContent,
-        content_type: None,
-        headers: vec![("Allow", ALLOW_CORS.into())],
-        body: Body::None,
-    };
-    if head.header("access-control-request-method").is_some() {
-        resp.headers
-            .push(("Access-Control-Allow-Methods", ALLOW_CORS.into()));
-        let requested = head.header("access-control-request-headers").unwrap_or("");
-        // Echo only a clean token list: the value goes back into our response head.
-        if !requested.is_empty() && requested.split(',').all(|h| is_token(trim_ows(h))) {
-            resp.headers
-                .push(("Access-Control-Allow-Headers", requested.to_owned().into()));
-            resp.headers
-                .push(("Vary", "Access-Control-Request-Headers".into()));
-        }
-        resp.headers
-            .push(("Access-Control-Max-Age", "86400".into()));
-    }
-    resp
-}
-
-/// A directory listing: JSON when the client asks for it, else HTML; with a weak ETag,
-/// so a revalidation that finds the directory unchanged costs a 304, not the page.
-fn list(head: &Head<'_>, target: &Target, listing: &listing::Listing) -> Response {
-    // JSON only when asked for by name and preferred to HTML: a browser's */* or an
-    // equal preference gets the page.
-    let accept = head.header("accept").unwrap_or("");
-    let wants_json = q_of(accept, "application/json") > q_of(accept, "text/html");
-    let mut url_path = String::from("/");
-    for seg in &target.segments {
-        url_path.push_str(seg);
-        url_path.push('/');
-    }
-    let format = if wants_json {
-        listing::Format::Json
-    } else {
-        listing::Format::Html
-    };
-    let validators = Validators {
-        etag: listing::etag(&url_path, listing, format),
-        last_modified: None,
-    };
-    // RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control and Vary a 200 would. A weak
-    // tag never matches If-Match, which compares strongly (§13.1.1): 412.
-    let mut headers = vec![
-        ("ETag", validators.etag.clone().into()),
-        ("Cache-Control", "no-cache".into()),
-        ("Vary", "Accept".into()),
-    ];
-    if let Some(resp) = file::preconditions(head, &validators, &mut headers) {
-        return resp;
-    }
-    let (content_type, body) = match format {
-        listing::Format::Json => (
-            "application/json",
-            listing::json(&listing.entries, listing.omitted),
-        ),
-        listing::Format::Html => (
-            "text/html; charset=utf-8",
-            listing::html(&url_path, &listing.entries, listing.omitted),
-        ),
-    };
-    Response {
-        status: Status::Ok,
-        content_type: Some(content_type.into()),
-        headers,
-        body: Body::Text(body),
-    }
-}
-
-/// A miss: the SPA's index for a page navigation, else 404 with ROOT/404.html if any.
-fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
-    // A file at the top of the root, by the usual rules (hidden, symlinks).
-    let page = |name: &str| {
-        let t = Target {
-            segments: vec![name.to_owned()],
-            trailing_slash: false,
-            query: None,
-        };
-        let Ok(Resolved::File { meta, path }) = resolve(root, &t, &ctx.lookup) else {
-            return None;
-        };
-        let opened = ctx.files.open(&path, &meta, root, ctx.lookup.policy);
-        let (source, meta) = opened.ok()??;
-        Some((source, meta, path))
-    };
-    let spa_page = ctx.config.spa && looks_like_navigation(head, target);
-    let mut resp = match spa_page.then(|| page(&ctx.lookup.index)).flatten() {
-        Some((source, meta, path)) => file::respond(head, ctx, root, source, &meta, &path),
-        None => match page(NOT_FOUND_PAGE) {
-            Some((source, meta, _)) => Response {
-                status: Status::NotFound,
-                content_type: Some("text/html; charset=utf-8".into()),
-                headers: vec![("Cache-Control", "no-cache".into())],
-                body: Body::File {
-                    source,
-                    start: 0,
-                    len: meta.len(),
-                },
-            },
-            None => Response::error(Status::NotFound),
-        },
-    };
-    if ctx.config.spa {
-        // Whether a dotted path gets the app or a 404 depends on Accept: one Vary field
-        // lists both when the file's encoding varies too.
-        match resp.headers.iter_mut().find(|(name, _)| *name == "Vary") {
-            Some((_, value)) => value.to_mut().push_str(", Accept"),
-            None => resp.headers.push(("Vary", "Accept".into())),
-        }
-    }
-    resp
-}
-
-/// A browser navigating, not a missing asset: no file extension in the last segment, or
-/// HTML explicitly accepted. Hidden paths never fall back.
-fn looks_like_navigation(head: &Head<'_>, target: &Target) -> bool {
-    if target.segments.iter().any(|s| s.starts_with('.')) {
-        return false;
-    }
-    let no_extension = target
-        .segments
-        .last()
-        .is_none_or(|last| !last.contains('.'));
-    no_extension
-        || head
-            .header("accept")
-            .is_some_and(|a| a.contains("text/html"))
 }

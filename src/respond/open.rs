@@ -17,9 +17,10 @@
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::respond::resolve::{is_hidden_name, lookup, Policy};
+use crate::respond::policy::{allowed, Policy};
+use crate::respond::resolve::{is_missing, lookup};
 
 /// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
 /// connection's thread past every timeout), and a terminal must not become ours. Regular
@@ -117,25 +118,6 @@ pub fn dir(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<OpenDi
     }))
 }
 
-/// Whether an object whose real (canonical) path is `real` may be served: inside `root`
-/// with no hidden name below it, or, with `follow_symlinks`, outside it with no hidden
-/// name anywhere on its path (`--hidden` lifts the name rule). A link out of the root
-/// must not publish `~/.ssh` just because the link's own name is innocent.
-pub fn allowed(real: &Path, root: &Path, policy: Policy) -> bool {
-    let names = match real.strip_prefix(root) {
-        Ok(inside) => inside,
-        Err(_) if policy.follow_symlinks => real,
-        Err(_) => return false,
-    };
-    policy.hidden
-        || !names.components().any(|c| match c {
-            Component::Normal(name) => is_hidden_name(name.as_encoded_bytes()),
-            // A real path has no `.` or `..`; should one appear, refuse.
-            Component::CurDir | Component::ParentDir => true,
-            Component::RootDir | Component::Prefix(_) => false,
-        })
-}
-
 /// Opens `path` for reading without blocking; `None` when there is nothing there.
 fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
     let file = match OpenOptions::new()
@@ -144,7 +126,7 @@ fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
         .open(path)
     {
         Ok(file) => file,
-        Err(e) if crate::respond::resolve::is_missing(&e) => return Ok(None),
+        Err(e) if is_missing(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
@@ -229,42 +211,6 @@ mod tests {
         hidden: true,
         follow_symlinks: true,
     };
-
-    #[test]
-    fn allowed_table() {
-        let root = Path::new("/srv/site");
-        let table: &[(&str, Policy, bool)] = &[
-            ("/srv/site/a.txt", STRICT, true),
-            ("/srv/site", STRICT, true),
-            ("/srv/site/dir/a.txt", STRICT, true),
-            ("/srv/site/.env", STRICT, false),
-            ("/srv/site/dir/.git/config", STRICT, false),
-            ("/srv/site/.well-known/security.txt", STRICT, true),
-            ("/srv/site/.env", OPEN, true),
-            ("/srv/sitex/a.txt", STRICT, false),
-            ("/srv/secret.txt", STRICT, false),
-            ("/srv/secret.txt", FOLLOW, true),
-            // `root/keys -> ../outside/.ssh`: the real path's names count (issue 12 #2).
-            ("/home/u/outside/.ssh/id_rsa", FOLLOW, false),
-            ("/home/u/outside/.env", FOLLOW, false),
-            ("/home/u/outside/.ssh/id_rsa", OPEN, true),
-            ("/srv/site/../secret.txt", STRICT, false),
-        ];
-        for &(real, policy, want) in table {
-            assert_eq!(
-                allowed(Path::new(real), root, policy),
-                want,
-                "{real} {policy:?}"
-            );
-        }
-        // The filesystem root as the served root.
-        assert!(allowed(Path::new("/etc/hostname"), Path::new("/"), STRICT));
-        assert!(!allowed(
-            Path::new("/home/u/.ssh/id_rsa"),
-            Path::new("/"),
-            STRICT
-        ));
-    }
 
     /// A root with `a.txt`, `.env`, a secret beside it and links of every kind.
     fn site() -> (TempDir, PathBuf) {

@@ -1,9 +1,9 @@
-//! Clean path segments + root → an open file, a redirect, or not found.
+//! Clean path segments + root → a file to open, a redirect, a directory to list, or
+//! nothing to serve: the lookup by name.
 //!
-//! The only place a request touches the filesystem before its body is opened (by
-//! `filecache.rs`, with the metadata found here). It trusts
-//! `target.rs` for the shape of the segments and adds what only the filesystem knows:
-//! directories, index files, symlinks that lead out of the root, and non-regular files.
+//! It trusts `target.rs` for the shape of the segments and adds what only the filesystem
+//! knows: directories, index files, symlinks that lead out of the root (by the rules of
+//! `policy.rs`), non-regular files. It opens nothing: `open.rs` verifies what is opened.
 
 use std::ffi::OsStr;
 use std::fs::{self, Metadata};
@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::http::target::Target;
-use crate::respond::open::allowed;
+use crate::respond::policy::{allowed, is_hidden, Policy};
 
 /// What the filesystem says a target names.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub enum Resolved {
 
 /// How a server looks files up: the policy, the index file, directory listings.
 #[derive(Debug, Clone)]
-pub struct Lookup {
+pub struct Rules {
     /// What may be served.
     pub policy: Policy,
     /// The file served for a directory requested with its slash.
@@ -44,23 +44,14 @@ pub struct Lookup {
     pub listing: bool,
 }
 
-/// What resolution may serve.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Policy {
-    /// Serve names starting with `.`.
-    pub hidden: bool,
-    /// Serve files whose real path is outside the root.
-    pub follow_symlinks: bool,
-}
-
 /// Resolves `target` below `root`, which must be canonical (absolute, no symlinks);
 /// a directory requested with its slash serves its index file, or is listed.
 ///
 /// # Errors
 /// Filesystem errors other than "not there" are returned for the caller to map with
 /// `Status::from_io_error` (permission denied → 403, others → 500).
-pub fn resolve(root: &Path, target: &Target, lookup_with: &Lookup) -> io::Result<Resolved> {
-    let policy = lookup_with.policy;
+pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolved> {
+    let policy = rules.policy;
     if !policy.hidden && target.segments.iter().any(|s| is_hidden(s)) {
         return Ok(Resolved::NotFound);
     }
@@ -79,10 +70,10 @@ pub fn resolve(root: &Path, target: &Target, lookup_with: &Lookup) -> io::Result
             return Ok(Resolved::Redirect(location));
         }
         let dir = path.clone();
-        path.push(&lookup_with.index);
+        path.push(&rules.index);
         match lookup(&path, root, policy)? {
             Some(m) if m.is_file() => return Ok(Resolved::File { meta: m, path }),
-            _ if lookup_with.listing => return Ok(Resolved::Listing(dir)),
+            _ if rules.listing => return Ok(Resolved::Listing(dir)),
             _ => return Ok(Resolved::NotFound),
         }
     }
@@ -187,17 +178,6 @@ pub(crate) fn follow(path: &Path, root: &Path, policy: Policy) -> io::Result<Opt
     }
 }
 
-/// A dot-name that `--hidden` guards. `.well-known` (RFC 8615) is public by design:
-/// ACME challenges, security.txt, app links.
-pub(crate) fn is_hidden(name: &str) -> bool {
-    is_hidden_name(name.as_bytes())
-}
-
-/// [`is_hidden`] for a name from the filesystem, which need not be UTF-8.
-pub(crate) fn is_hidden_name(name: &[u8]) -> bool {
-    name.starts_with(b".") && name != b".well-known"
-}
-
 /// Errors that mean "there is nothing here to serve": 404, not 500.
 pub(crate) fn is_missing(e: &io::Error) -> bool {
     const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
@@ -257,12 +237,12 @@ mod tests {
 
     fn run_with(root: &Path, raw: &str, policy: Policy, listing: bool) -> String {
         let target = Target::parse(raw).unwrap();
-        let lookup = Lookup {
+        let rules = Rules {
             policy,
             index: "index.html".into(),
             listing,
         };
-        match resolve(root, &target, &lookup) {
+        match resolve(root, &target, &rules) {
             Ok(Resolved::File { path, .. }) => {
                 format!(
                     "file {}",

@@ -30,100 +30,12 @@ both_modes! {
         assert_eq!(resp.bytes().unwrap().as_ref(), b"hello\n");
     }
 
-    fn root_and_directories_serve_their_index(mode) {
-        let site = Site::new("index");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        let resp = server.get("/");
-        assert_eq!(resp.status(), 200);
-        assert_eq!(header(&resp, "content-type"), "text/html; charset=utf-8");
-        assert_eq!(resp.bytes().unwrap().as_ref(), b"<h1>home</h1>\n");
-        let resp = server.get("/dir/");
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.bytes().unwrap().as_ref(), b"<h1>dir</h1>\n");
-        assert_eq!(server.get("/noindex/").status(), 404);
-    }
 
-    fn directory_without_slash_redirects_keeping_the_query(mode) {
-        let site = Site::new("redirect");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        let resp = server.get("/dir");
-        assert_eq!(resp.status(), 301);
-        assert_eq!(header(&resp, "location"), "/dir/");
-        let resp = server.get("/dir?a=1&b=%20");
-        assert_eq!(resp.status(), 301);
-        assert_eq!(header(&resp, "location"), "/dir/?a=1&b=%20");
-        let resp = server.get("/caf%C3%A9.txt");
-        assert_eq!(resp.status(), 200);
-    }
 
-    fn missing_files_and_bad_shapes_are_404(mode) {
-        let site = Site::new("missing");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        for path in ["/nope", "/hello.txt/", "/hello.txt/x", "/dir/nope.html", "/.hidden.txt", "/.git/config", "/link-out.txt"] {
-            let resp = server.get(path);
-            assert_eq!(resp.status(), 404, "{path}");
-            assert_eq!(header(&resp, "content-type"), "text/html; charset=utf-8");
-            let body = resp.text().unwrap();
-            assert!(body.contains("404 Not Found"), "{body}");
-            assert!(!body.contains(site.base.path().to_str().unwrap()), "{body}");
-        }
-        assert_eq!(server.get("/link-in.txt").text().unwrap(), "hello\n");
-        // RFC 8615: /.well-known/ is public by design, unlike other dot-paths.
-        std::fs::create_dir_all(site.root().join(".well-known")).unwrap();
-        std::fs::write(site.root().join(".well-known/security.txt"), "Contact: x\n").unwrap();
-        assert_eq!(server.get("/.well-known/security.txt").text().unwrap(), "Contact: x\n");
-    }
 
-    fn hidden_and_symlink_flags_open_them_up(mode) {
-        let site = Site::new("flags");
-        let server = TestServer::start(mode, &site.root(), &["--hidden", "--follow-symlinks"]);
-        assert_eq!(server.get("/.hidden.txt").text().unwrap(), "hidden\n");
-        assert_eq!(server.get("/.git/config").text().unwrap(), "[core]\n");
-        assert_eq!(server.get("/link-out.txt").text().unwrap(), SECRET);
-    }
 
-    fn query_is_ignored_and_escapes_decoded_once(mode) {
-        let site = Site::new("decode");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        assert_eq!(server.get("/hello.txt?x=1#frag").text().unwrap(), "hello\n");
-        assert_eq!(server.get("/a%20b.txt").text().unwrap(), "spaced\n");
-        assert_eq!(server.get("/%68ello.txt").text().unwrap(), "hello\n");
-        assert_eq!(server.get("/a%2520b.txt").status(), 404);
-        assert_eq!(server.get("/a%zzb.txt").status(), 400);
-    }
 
-    fn content_types_follow_the_extension(mode) {
-        let site = Site::new("mime");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        for (path, ct) in [
-            ("/style.css", "text/css; charset=utf-8"),
-            ("/app.js", "text/javascript; charset=utf-8"),
-            ("/data.json", "application/json"),
-            ("/UPPER.HTML", "text/html; charset=utf-8"),
-            ("/unknown.xyz", "application/octet-stream"),
-        ] {
-            let resp = server.get(path);
-            assert_eq!(resp.status(), 200, "{path}");
-            assert_eq!(header(&resp, "content-type"), ct, "{path}");
-        }
-    }
 
-    fn other_methods_get_405_or_501_with_allow(mode) {
-        let site = Site::new("methods");
-        let server = TestServer::start(mode, &site.root(), &[]);
-        let c = client();
-        for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
-            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-            let resp = c.request(m, server.url("/hello.txt")).body("x").send().unwrap();
-            assert_eq!(resp.status(), 405, "{method}");
-            assert_eq!(header(&resp, "allow"), "GET, HEAD");
-            assert!(resp.text().unwrap().contains("405 Method Not Allowed"));
-        }
-        let m = reqwest::Method::from_bytes(b"BREW").unwrap();
-        let resp = c.request(m, server.url("/")).send().unwrap();
-        assert_eq!(resp.status(), 501);
-        assert_eq!(header(&resp, "allow"), "GET, HEAD");
-    }
 
     fn head_has_gets_headers_and_no_body(mode) {
         let site = Site::new("head");

@@ -9,7 +9,6 @@ mod features;
 mod hostile;
 mod http;
 mod library;
-mod listing;
 mod process;
 mod races;
 mod robust;
