@@ -64,7 +64,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod cli;
+mod cli;
 mod config;
 mod connection;
 mod context;
@@ -80,3 +80,4 @@ pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, 
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::process::serve_inherited_connection;
 pub use server::Server;
+pub use cli::run_command_line;
