@@ -76,8 +76,8 @@ mod server;
 #[cfg(test)]
 mod testutil;
 
+pub use cli::run_command_line;
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::process::serve_inherited_connection;
 pub use server::Server;
-pub use cli::run_command_line;

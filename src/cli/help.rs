@@ -44,7 +44,10 @@ pub(super) fn usage() -> String {
     );
     let root_desc = with_default("The directory to serve", &root);
     push_row(&mut out, DESC_COL, "  ROOT", &root_desc);
-    for (heading, section) in [("OPTIONS:", Section::Main), ("ADVANCED:", Section::Advanced)] {
+    for (heading, section) in [
+        ("OPTIONS:", Section::Main),
+        ("ADVANCED:", Section::Advanced),
+    ] {
         out.push_str(&format!("\n{heading}\n"));
         for opt in OPTIONS.iter().filter(|o| o.section == section) {
             push_row(&mut out, DESC_COL, &term(opt), &description(opt, &defaults));
@@ -87,7 +90,10 @@ fn examples(root: &str) -> [(&'static str, String); 4] {
             "  servedir",
             format!("Serve ./{root} at http://localhost:{DEFAULT_PORT}/"),
         ),
-        ("  servedir ./public -p 8080", "Serve ./public on port 8080".to_owned()),
+        (
+            "  servedir ./public -p 8080",
+            "Serve ./public on port 8080".to_owned(),
+        ),
         (
             "  servedir . --bind 0.0.0.0",
             "Serve this directory to other machines (IPv4)".to_owned(),
@@ -121,7 +127,10 @@ fn description(opt: &Opt, defaults: &Config) -> String {
 
 /// `text [default: value]`, the brackets never split across lines.
 fn with_default(text: &str, value: &str) -> String {
-    format!("{text} [default:{GLUE}{}]", value.replace(' ', &GLUE.to_string()))
+    format!(
+        "{text} [default:{GLUE}{}]",
+        value.replace(' ', &GLUE.to_string())
+    )
 }
 
 /// Appends `words` wrapped to [`WIDTH`], every line indented by `indent` columns;

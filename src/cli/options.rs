@@ -159,7 +159,13 @@ pub(super) const OPTIONS: &[Opt] = &[
             ),
         }),
         // Unused by a child, but kept so its config equals the parent's (None: the default).
-        to_child: ToChild::Values(|c| c.limits.max_connections.iter().map(usize::to_string).collect()),
+        to_child: ToChild::Values(|c| {
+            c.limits
+                .max_connections
+                .iter()
+                .map(usize::to_string)
+                .collect()
+        }),
     },
     Opt {
         long: "--timeout",

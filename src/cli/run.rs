@@ -133,7 +133,9 @@ fn announce(server: &Server, given_root: &Path) {
                 SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
                 SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
             };
-            eprintln!("  on this machine: http://{local}/ (other machines: this machine's address)");
+            eprintln!(
+                "  on this machine: http://{local}/ (other machines: this machine's address)"
+            );
         }
     }
 }

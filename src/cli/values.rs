@@ -76,9 +76,8 @@ pub(super) fn secs(value: &str, strict: bool) -> Checked<Duration> {
 
 /// An IP address; `localhost` (any case) is the loopback pair; `[::1]` is accepted for `::1`.
 pub(super) fn bind(value: &str) -> Checked<Vec<IpAddr>> {
-    parse_bind(value).ok_or_else(|| {
-        expected("an IP address like 127.0.0.1, ::1 or 0.0.0.0, or 'localhost'")
-    })
+    parse_bind(value)
+        .ok_or_else(|| expected("an IP address like 127.0.0.1, ::1 or 0.0.0.0, or 'localhost'"))
 }
 
 /// A header field value: not empty, visible ASCII and spaces only (RFC 9110 §5.5), so
