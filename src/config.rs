@@ -285,7 +285,7 @@ impl Config {
             return Err(format!("Limits::{name} must be greater than zero"));
         }
         let index = self.index.as_str();
-        if index.is_empty() || index == "." || index == ".." || index.contains(['/', '\\', '\0']) {
+        if !is_index_name(index) {
             return Err(format!(
                 "invalid index file name {index:?}: expected a plain file name"
             ));
@@ -335,6 +335,12 @@ impl Default for Config {
             process_exe: None,
         }
     }
+}
+
+/// Whether `name` may be `Config::index`: a plain file name, no separators, not `.` or
+/// `..`; the one rule for `--index` and `Server::bind`.
+pub(crate) fn is_index_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 /// Whether an extra response field may be sent: a token name, a value that cannot break

@@ -64,7 +64,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod cli;
+mod cli;
 mod config;
 mod connection;
 mod context;
@@ -76,6 +76,7 @@ mod server;
 #[cfg(test)]
 mod testutil;
 
+pub use cli::run_command_line;
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::process::serve_inherited_connection;
