@@ -14,6 +14,8 @@ mod validate;
 mod values;
 
 pub(crate) use child::child_args;
+#[cfg(test)]
+pub(crate) use parse::{parse, Action};
 pub use run::run_command_line;
 
 /// Helpers for the unit tests of every file here.

@@ -11,7 +11,7 @@ use super::{scan, validate};
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Action {
+pub(crate) enum Action {
     /// Run the server with this configuration.
     Serve(Config),
     /// Print the `--help` text to standard output and exit 0.
@@ -41,7 +41,7 @@ pub(super) enum Action {
 ///   default loopback pair.
 /// - Under [`CHILD_FLAG`] the numeric ranges are not enforced (any whole number, any
 ///   duration, an empty root), so `child_args` round-trips any `Config` exactly.
-pub(super) fn parse<I>(args: I) -> Result<Action, CliError>
+pub(crate) fn parse<I>(args: I) -> Result<Action, CliError>
 where
     I: IntoIterator,
     I::Item: Into<OsString>,
