@@ -34,11 +34,6 @@ impl ByteRange {
     pub fn len(&self) -> u64 {
         self.last.saturating_sub(self.first).saturating_add(1)
     }
-
-    /// Always false: an inclusive range holds at least one byte.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
 }
 
 /// How to answer a request that carries a `Range` header.
@@ -391,7 +386,6 @@ mod tests {
             u64::MAX
         );
         assert_eq!(ByteRange { first: 9, last: 5 }.len(), 1);
-        assert!(!ByteRange { first: 0, last: 0 }.is_empty());
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub enum TargetError {
     Nul,
     /// A backslash, raw or decoded, on Windows, where it is a path separator. Never
     /// returned on Unix, where `\` is an ordinary byte in a file name.
+    #[cfg_attr(not(windows), allow(dead_code))]
     Backslash,
     /// The decoded path is not UTF-8.
     NotUtf8,
