@@ -68,6 +68,7 @@ pub mod cli;
 mod config;
 mod connection;
 mod context;
+mod errors;
 pub mod http;
 mod log;
 mod respond;

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 
 use crate::http::date::HttpDate;
+pub(crate) use crate::http::status::Status;
 use crate::respond::filecache::Source;
 
 /// The `Server` header value.
@@ -21,113 +22,6 @@ pub const INLINE_BODY_MAX: u64 = 32 * 1024;
 /// The buffer used while streaming a larger file body; allocated only for that body, so
 /// an idle connection stays small. std's `io::copy` would use 8 KiB and no sendfile.
 const STREAM_BUFFER: usize = 128 * 1024;
-
-/// The statuses servedir answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// 200
-    Ok,
-    /// 204
-    NoContent,
-    /// 206
-    PartialContent,
-    /// 301
-    MovedPermanently,
-    /// 304
-    NotModified,
-    /// 400
-    BadRequest,
-    /// 403
-    Forbidden,
-    /// 404
-    NotFound,
-    /// 405
-    MethodNotAllowed,
-    /// 408
-    RequestTimeout,
-    /// 412
-    PreconditionFailed,
-    /// 413
-    ContentTooLarge,
-    /// 414
-    UriTooLong,
-    /// 416
-    RangeNotSatisfiable,
-    /// 431
-    HeaderFieldsTooLarge,
-    /// 500
-    InternalServerError,
-    /// 501
-    NotImplemented,
-    /// 503
-    ServiceUnavailable,
-    /// 505
-    VersionNotSupported,
-}
-
-impl Status {
-    /// The three-digit code.
-    pub fn code(self) -> u16 {
-        match self {
-            Status::Ok => 200,
-            Status::NoContent => 204,
-            Status::PartialContent => 206,
-            Status::MovedPermanently => 301,
-            Status::NotModified => 304,
-            Status::BadRequest => 400,
-            Status::Forbidden => 403,
-            Status::NotFound => 404,
-            Status::MethodNotAllowed => 405,
-            Status::RequestTimeout => 408,
-            Status::PreconditionFailed => 412,
-            Status::ContentTooLarge => 413,
-            Status::UriTooLong => 414,
-            Status::RangeNotSatisfiable => 416,
-            Status::HeaderFieldsTooLarge => 431,
-            Status::InternalServerError => 500,
-            Status::NotImplemented => 501,
-            Status::ServiceUnavailable => 503,
-            Status::VersionNotSupported => 505,
-        }
-    }
-
-    /// The reason phrase (RFC 9110 §15).
-    pub fn reason(self) -> &'static str {
-        match self {
-            Status::Ok => "OK",
-            Status::NoContent => "No Content",
-            Status::PartialContent => "Partial Content",
-            Status::MovedPermanently => "Moved Permanently",
-            Status::NotModified => "Not Modified",
-            Status::BadRequest => "Bad Request",
-            Status::Forbidden => "Forbidden",
-            Status::NotFound => "Not Found",
-            Status::MethodNotAllowed => "Method Not Allowed",
-            Status::RequestTimeout => "Request Timeout",
-            Status::PreconditionFailed => "Precondition Failed",
-            Status::ContentTooLarge => "Content Too Large",
-            Status::UriTooLong => "URI Too Long",
-            Status::RangeNotSatisfiable => "Range Not Satisfiable",
-            Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
-            Status::InternalServerError => "Internal Server Error",
-            Status::NotImplemented => "Not Implemented",
-            Status::ServiceUnavailable => "Service Unavailable",
-            Status::VersionNotSupported => "HTTP Version Not Supported",
-        }
-    }
-
-    /// The one place a filesystem error becomes a status: missing → 404, permission
-    /// denied → 403, anything else → 500 (details go to the log only).
-    pub fn from_io_error(err: &io::Error) -> Status {
-        match err.kind() {
-            io::ErrorKind::NotFound
-            | io::ErrorKind::NotADirectory
-            | io::ErrorKind::InvalidFilename => Status::NotFound,
-            io::ErrorKind::PermissionDenied => Status::Forbidden,
-            _ => Status::InternalServerError,
-        }
-    }
-}
 
 /// What follows the head.
 #[derive(Debug)]
@@ -551,24 +445,6 @@ mod tests {
         assert!(
             head_text(&resp, Persistence::KeepAlive10).contains("\r\nConnection: keep-alive\r\n")
         );
-    }
-
-    #[test]
-    fn io_errors_map_to_statuses() {
-        use io::ErrorKind::*;
-        for (kind, code) in [
-            (NotFound, 404),
-            (NotADirectory, 404),
-            (PermissionDenied, 403),
-            (Other, 500),
-            (InvalidData, 500),
-        ] {
-            assert_eq!(
-                Status::from_io_error(&io::Error::from(kind)).code(),
-                code,
-                "{kind:?}"
-            );
-        }
     }
 
     fn temp_file(name: &str, bytes: &[u8]) -> (std::path::PathBuf, File) {
