@@ -1,14 +1,16 @@
-//! Responses: status codes, the head written into one buffer, error bodies, and
-//! streaming a file body.
+//! Responses: what one is (`Response`, `Body`), the head written into one buffer, error
+//! bodies, and streaming a file body; [`transmit`] is the one way a response is sent.
 //!
-//! It decides nothing about *which* response a request gets (that is `connection.rs`);
-//! it only writes one correctly.
+//! It decides nothing about *which* response a request gets (that is `respond/`), nor
+//! when the connection reads or closes (that is `connection/`); it only writes one
+//! correctly. Status codes live in `http/status.rs`.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 
 use crate::http::date::HttpDate;
+use crate::http::request::Version;
 pub(crate) use crate::http::status::Status;
 use crate::respond::filecache::Source;
 
@@ -125,9 +127,55 @@ pub enum Persistence {
     Close,
 }
 
+impl Persistence {
+    /// How a connection continues that may (`persist`) or may not persist, for a client
+    /// speaking `version`: HTTP/1.0 must be told keep-alive (RFC 9112 §9.3).
+    pub fn after(persist: bool, version: Version) -> Persistence {
+        match (persist, version) {
+            (false, _) => Persistence::Close,
+            (true, Version::Http11) => Persistence::KeepAlive,
+            (true, Version::Http10) => Persistence::KeepAlive10,
+        }
+    }
+}
+
+/// How a response goes on the wire, beside the response itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Wire {
+    /// The `Date`, in Unix seconds.
+    pub now: u64,
+    /// The `Connection` field.
+    pub persistence: Persistence,
+    /// Whether the body is sent (false for HEAD: described, not sent).
+    pub body: bool,
+}
+
+/// The one way a response is sent: writes `resp`'s head into `out` (emptied first), then
+/// sends head and body through `to`. `extra` are the configured fields every response
+/// carries.
+///
+/// Returns the head's length, so that a response cut short can log the body bytes really
+/// sent, and how the sending went.
+///
+/// # Errors
+/// As [`send`]: any write error, or a file that ended before its announced length; the
+/// caller must then close the connection.
+pub fn transmit<W: Write>(
+    to: &mut W,
+    out: &mut Vec<u8>,
+    resp: Response,
+    wire: Wire,
+    extra: &[(String, String)],
+) -> (u64, io::Result<()>) {
+    out.clear();
+    write_head(out, &resp, wire.now, wire.persistence, extra);
+    let head_len = out.len() as u64;
+    (head_len, send(to, out, resp.body, wire.body))
+}
+
 /// Writes the status line and header fields, ending with the empty line; `extra` are
 /// the configured fields every response carries.
-pub fn write_head(
+fn write_head(
     out: &mut Vec<u8>,
     resp: &Response,
     now_secs: u64,
@@ -231,7 +279,7 @@ fn push_date(out: &mut Vec<u8>, secs: u64) {
 /// Any write error, or `UnexpectedEof` if the file ended before its announced length
 /// (it was truncated while being sent); the caller must then close the connection,
 /// because the client was promised more bytes than exist.
-pub fn send<W: Write>(
+fn send<W: Write>(
     stream: &mut W,
     out: &mut Vec<u8>,
     body: Body,
@@ -436,6 +484,44 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\r\nVary: Accept-Encoding\r\n"), "{text}");
         assert!(text.contains("\r\nVary: Origin\r\n"), "{text}");
+    }
+
+    #[test]
+    fn persistence_follows_the_version() {
+        use Version::*;
+        assert_eq!(Persistence::after(false, Http11), Persistence::Close);
+        assert_eq!(Persistence::after(false, Http10), Persistence::Close);
+        assert_eq!(Persistence::after(true, Http11), Persistence::KeepAlive);
+        assert_eq!(Persistence::after(true, Http10), Persistence::KeepAlive10);
+    }
+
+    #[test]
+    fn transmit_sends_the_head_then_the_body_and_says_how_long_the_head_was() {
+        let mut wire = Vec::new();
+        let mut out = b"stale bytes from the last response".to_vec();
+        let how = Wire {
+            now: 784_111_777,
+            persistence: Persistence::Close,
+            body: true,
+        };
+        let resp = Response::error(Status::NotFound);
+        let head = head_text(&resp, Persistence::Close);
+        let (head_len, sent) = transmit(&mut wire, &mut out, resp, how, &[]);
+        sent.unwrap();
+        assert_eq!(head_len, head.len() as u64);
+        assert!(wire.starts_with(head.as_bytes()));
+        assert!(wire.ends_with(b"<body><h1>404 Not Found</h1></body></html>\n"));
+        let mut wire = Vec::new();
+        let how = Wire { body: false, ..how };
+        let (_, sent) = transmit(
+            &mut wire,
+            &mut out,
+            Response::error(Status::NotFound),
+            how,
+            &[],
+        );
+        sent.unwrap();
+        assert_eq!(wire, head.as_bytes(), "HEAD: the head alone");
     }
 
     #[test]

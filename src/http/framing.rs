@@ -132,7 +132,7 @@ mod tests {
         for (version, fields, persists) in table {
             let text = format!("GET / {version}\r\nHost: h\r\n{fields}\r\n");
             assert_eq!(
-                with_head(&text, Head::keeps_alive),
+                with_head(&text, |h| h.keeps_alive()),
                 persists,
                 "{version} {fields:?}"
             );

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::DEFAULT_CACHE_CONTROL;
-use crate::connection::Context;
+use crate::context::Context;
 use crate::http::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::http::date::HttpDate;
 use crate::http::encoding::{ranked, Coding};
