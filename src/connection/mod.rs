@@ -389,3 +389,208 @@ pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
     let _ = transmit(&mut &*stream, &mut Vec::new(), resp, wire, &ctx.headers);
     let _ = stream.shutdown(Shutdown::Write);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::testutil::TempDir;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// A root with one file, served on one real loopback connection by
+    /// `serve_connection` on its own thread; returns the client's end.
+    fn connect(name: &str, limits: Limits) -> (TempDir, TcpStream, std::thread::JoinHandle<()>) {
+        let dir = TempDir::new(name);
+        std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
+        let config = Config {
+            root: dir.path().to_owned(),
+            limits: limits.clone(),
+            ..Config::default()
+        };
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let (head_timeout, write_timeout) = (limits.head_timeout, limits.write_timeout);
+        let ctx = Context::new(config, root);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            // What the server's listener gives every socket (`with_connection_options`).
+            stream.set_read_timeout(Some(head_timeout)).unwrap();
+            stream.set_write_timeout(Some(write_timeout)).unwrap();
+            serve_connection(&stream, &ctx);
+        });
+        (dir, client, server)
+    }
+
+    /// Sends `wire` on a fresh connection, half-closes, and reads until the server closes.
+    fn exchange(name: &str, wire: &[u8], heads: &[usize]) -> Vec<(String, Vec<u8>)> {
+        let (_dir, mut client, server) = connect(name, Limits::default());
+        client.write_all(wire).unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        responses(&got, heads)
+    }
+
+    /// Splits what the server sent into (head, body) pairs by `Content-Length` (except
+    /// for the responses to HEAD, by index in `heads`); panics on anything else.
+    fn responses(mut got: &[u8], heads: &[usize]) -> Vec<(String, Vec<u8>)> {
+        let mut all = Vec::new();
+        while !got.is_empty() {
+            let end = got
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("a head")
+                + 4;
+            let head = String::from_utf8(got[..end].to_vec()).unwrap();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .map_or(0, |n| n.parse().unwrap());
+            let len = if heads.contains(&all.len()) { 0 } else { len };
+            all.push((head, got[end..end + len].to_vec()));
+            got = &got[end + len..];
+        }
+        all
+    }
+
+    fn error_page(status: Status) -> Vec<u8> {
+        match Response::error(status).body {
+            crate::response::Body::Text(page) => page.into_bytes(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_answered_in_order() {
+        let got = exchange(
+            "pipelined",
+            b"\r\nGET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\nHEAD /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n\
+              GET /missing HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+            &[1],
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].0.starts_with("HTTP/1.1 200 OK\r\n"), "{}", got[0].0);
+        assert!(!got[0].0.contains("Connection:"), "{}", got[0].0);
+        assert_eq!(got[0].1, b"hello\n");
+        // HEAD: the same Content-Length, and no body on the wire.
+        assert!(
+            got[1].0.contains("\r\nContent-Length: 6\r\n"),
+            "{}",
+            got[1].0
+        );
+        assert!(got[2].0.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(got[2].0.ends_with("\r\nConnection: close\r\n\r\n"));
+        assert_eq!(got[2].1, error_page(Status::NotFound));
+    }
+
+    #[test]
+    fn a_small_body_is_skipped_and_the_next_request_served() {
+        let got = exchange(
+            "body",
+            b"POST /hello.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nBODY!\
+              GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n",
+            &[],
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].0.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+        assert_eq!(got[1].1, b"hello\n");
+    }
+
+    /// Issue 13: the defect is for the operator; the client gets the plain status page,
+    /// and the connection ends (nobody knows where the next request would start).
+    #[test]
+    fn malformed_heads_get_the_plain_page_and_the_connection_closes() {
+        for (wire, status) in [
+            (
+                &b"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+                Status::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxGET / HTTP/1.1\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", Status::VersionNotSupported),
+        ] {
+            let got = exchange("malformed", wire, &[]);
+            assert_eq!(got.len(), 1, "{got:?}");
+            let status_line = format!("HTTP/1.1 {} {}\r\n", status.code(), status.reason());
+            assert!(got[0].0.starts_with(&status_line), "{}", got[0].0);
+            assert!(got[0].0.ends_with("\r\nConnection: close\r\n\r\n"));
+            assert_eq!(got[0].1, error_page(status));
+        }
+    }
+
+    #[test]
+    fn http_1_0_closes_unless_it_asks_for_keep_alive() {
+        let got = exchange(
+            "http10",
+            b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n\
+              GET /hello.txt HTTP/1.0\r\n\r\nGET /hello.txt HTTP/1.0\r\n\r\n",
+            &[],
+        );
+        assert_eq!(got.len(), 2, "the third request is never read: {got:?}");
+        assert!(got[0].0.ends_with("\r\nConnection: keep-alive\r\n\r\n"));
+        assert!(got[1].0.ends_with("\r\nConnection: close\r\n\r\n"));
+    }
+
+    /// RFC 9110 §15.5.9: 408 only for a request that had begun; an idle keep-alive
+    /// connection is closed without a word.
+    #[test]
+    fn deadlines_close_idle_connections_quietly_and_answer_408_to_slow_heads() {
+        let limits = Limits {
+            head_timeout: Duration::from_millis(300),
+            keep_alive_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (_dir, mut client, server) = connect("idle", limits.clone());
+        client
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        let got = responses(&got, &[]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1, b"hello\n");
+
+        let (_dir, mut client, server) = connect("slow", limits);
+        client.write_all(b"GET /hello.txt HTTP/1.1\r\n").unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        let got = responses(&got, &[]);
+        assert!(got[0].0.starts_with("HTTP/1.1 408 Request Timeout\r\n"));
+        assert_eq!(got[0].1, error_page(Status::RequestTimeout));
+    }
+
+    #[test]
+    fn refused_connections_get_a_complete_answer_and_an_end() {
+        let dir = TempDir::new("refuse");
+        let ctx = Context::new(
+            Config {
+                root: dir.path().to_owned(),
+                ..Config::default()
+            },
+            dir.path().to_owned(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        refuse(&stream, Status::ServiceUnavailable, &ctx);
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        let got = responses(&got, &[]);
+        assert!(got[0].0.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(got[0].0.contains("\r\nRetry-After: 1\r\n"));
+        assert_eq!(got[0].1, error_page(Status::ServiceUnavailable));
+    }
+}
