@@ -4,7 +4,8 @@
 //! escapes or fake lines. Lines (and diagnostics for stderr) go through a bounded queue to
 //! a writer thread, so no connection ever waits for the log's reader: what does not fit
 //! is dropped, counted and reported. Writes are cut at line ends and at most `PIPE_BUF`
-//! long, so lines from process mode's children sharing stdout never interleave.
+//! long, so lines from process mode's children sharing stdout never interleave. A
+//! diagnostic that can repeat per connection goes through a [`Throttle`]: one line a second.
 
 use std::fmt;
 use std::io::{self, Write};

@@ -351,7 +351,7 @@ fn decide(head: &Head<'_>, ctx: &Context) -> (Response, Option<&'static str>) {
 }
 
 /// Half-closes, then reads and drops what the client still sends, for a bounded time.
-pub(crate) fn linger_close(stream: &TcpStream) {
+fn linger_close(stream: &TcpStream) {
     if stream.shutdown(Shutdown::Write).is_err() {
         return;
     }

@@ -2,7 +2,8 @@
 //!
 //! Pure and borrowing: `parse_head` looks at bytes already read and says "complete",
 //! "need more bytes" (not an error), or which defect makes it unanswerable. Reading from
-//! the socket, deadlines and bodies belong to `connection.rs`.
+//! the socket, deadlines and bodies belong to `connection/`; what the head says about
+//! body framing and persistence, to `framing.rs`.
 
 use crate::http::status::Status;
 

@@ -1,7 +1,9 @@
 //! `Server`: bind the listeners, run the accept loops, hand each connection to a thread
-//! (or, in process mode, to `process.rs`), and hold the connection cap.
+//! (`workers.rs`) or, in process mode, a child process (`process.rs`, `exe.rs`), under
+//! the connection cap (`slots.rs`). `shared.rs` holds what they all share; `handle.rs`
+//! is the running server and its shutdown.
 //!
-//! It never parses a byte of a request: that is `connection.rs`.
+//! It never parses a byte of a request: that is `connection/`.
 
 use std::fs;
 use std::io;
