@@ -68,6 +68,7 @@ mod cli;
 mod config;
 mod connection;
 mod context;
+mod errors;
 mod http;
 mod log;
 mod respond;

@@ -4,7 +4,8 @@
 //! escapes or fake lines. Lines (and diagnostics for stderr) go through a bounded queue to
 //! a writer thread, so no connection ever waits for the log's reader: what does not fit
 //! is dropped, counted and reported. Writes are cut at line ends and at most `PIPE_BUF`
-//! long, so lines from process mode's children sharing stdout never interleave.
+//! long, so lines from process mode's children sharing stdout never interleave. A
+//! diagnostic that can repeat per connection goes through a [`Throttle`]: one line a second.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -130,6 +131,50 @@ pub fn warn(message: fmt::Arguments<'_>) {
         Pushed::Report(n) => push_count(n),
         Pushed::Remind => diag().wake(),
         Pushed::Queued | Pushed::Dropped => {}
+    }
+}
+
+/// Reports a failure that can repeat for every connection (out of file descriptors on
+/// accept, no memory for a thread, a flood of malformed requests) at most once a
+/// [`REPORT_INTERVAL`], so a flood of them cannot flood stderr; the next line says how
+/// many were left out. Each throttle counts on its own, before [`warn`]'s global budget.
+#[derive(Debug, Default)]
+pub(crate) struct Throttle {
+    /// When a line was last written, and how many were left out since.
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+/// How often one [`Throttle`] lets a line through.
+pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Throttle {
+    /// A throttle that has written nothing yet (`const`, for a `static`).
+    pub(crate) const fn new() -> Throttle {
+        Throttle {
+            state: Mutex::new((None, 0)),
+        }
+    }
+
+    /// Writes `servedir: WHAT` to stderr (through [`warn`]'s queue, so a stalled stderr
+    /// stalls nothing), unless a line was written less than a [`REPORT_INTERVAL`] ago.
+    pub(crate) fn report(&self, what: fmt::Arguments<'_>) {
+        match self.allow(Instant::now()) {
+            Some(0) => warn(what),
+            Some(n) => warn(format_args!("{what} ({n} more like it not shown)")),
+            None => {}
+        }
+    }
+
+    /// Whether a line may be written at `now`: `Some(lines left out before it)`.
+    fn allow(&self, now: Instant) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (last, left_out) = &mut *state;
+        if last.is_some_and(|t| now.saturating_duration_since(t) < REPORT_INTERVAL) {
+            *left_out += 1;
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(left_out))
     }
 }
 
@@ -526,6 +571,18 @@ fn write_lines(sink: &mut dyn Write, mut lines: &[u8], left: &AtomicU64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_failures_are_reported_once_a_second_with_a_count() {
+        let throttle = Throttle::new();
+        let t0 = Instant::now();
+        assert_eq!(throttle.allow(t0), Some(0));
+        assert_eq!(throttle.allow(t0), None);
+        assert_eq!(throttle.allow(t0 + Duration::from_millis(999)), None);
+        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), Some(2));
+        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), None);
+        assert_eq!(throttle.allow(t0 + 5 * REPORT_INTERVAL), Some(1));
+    }
     use std::net::Ipv4Addr;
 
     fn line(request: &[u8], referer: Option<&[u8]>, ua: Option<&[u8]>) -> String {

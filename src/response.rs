@@ -1,14 +1,17 @@
-//! Responses: status codes, the head written into one buffer, error bodies, and
-//! streaming a file body.
+//! Responses: what one is (`Response`, `Body`), the head written into one buffer, error
+//! bodies, and streaming a file body; [`transmit`] is the one way a response is sent.
 //!
-//! It decides nothing about *which* response a request gets (that is `connection.rs`);
-//! it only writes one correctly.
+//! It decides nothing about *which* response a request gets (that is `respond/`), nor
+//! when the connection reads or closes (that is `connection/`); it only writes one
+//! correctly. Status codes live in `http/status.rs`.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 
 use crate::http::date::HttpDate;
+use crate::http::request::Version;
+pub(crate) use crate::http::status::Status;
 use crate::respond::filecache::Source;
 
 /// The `Server` header value.
@@ -21,113 +24,6 @@ pub const INLINE_BODY_MAX: u64 = 32 * 1024;
 /// The buffer used while streaming a larger file body; allocated only for that body, so
 /// an idle connection stays small. std's `io::copy` would use 8 KiB and no sendfile.
 const STREAM_BUFFER: usize = 128 * 1024;
-
-/// The statuses servedir answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// 200
-    Ok,
-    /// 204
-    NoContent,
-    /// 206
-    PartialContent,
-    /// 301
-    MovedPermanently,
-    /// 304
-    NotModified,
-    /// 400
-    BadRequest,
-    /// 403
-    Forbidden,
-    /// 404
-    NotFound,
-    /// 405
-    MethodNotAllowed,
-    /// 408
-    RequestTimeout,
-    /// 412
-    PreconditionFailed,
-    /// 413
-    ContentTooLarge,
-    /// 414
-    UriTooLong,
-    /// 416
-    RangeNotSatisfiable,
-    /// 431
-    HeaderFieldsTooLarge,
-    /// 500
-    InternalServerError,
-    /// 501
-    NotImplemented,
-    /// 503
-    ServiceUnavailable,
-    /// 505
-    VersionNotSupported,
-}
-
-impl Status {
-    /// The three-digit code.
-    pub fn code(self) -> u16 {
-        match self {
-            Status::Ok => 200,
-            Status::NoContent => 204,
-            Status::PartialContent => 206,
-            Status::MovedPermanently => 301,
-            Status::NotModified => 304,
-            Status::BadRequest => 400,
-            Status::Forbidden => 403,
-            Status::NotFound => 404,
-            Status::MethodNotAllowed => 405,
-            Status::RequestTimeout => 408,
-            Status::PreconditionFailed => 412,
-            Status::ContentTooLarge => 413,
-            Status::UriTooLong => 414,
-            Status::RangeNotSatisfiable => 416,
-            Status::HeaderFieldsTooLarge => 431,
-            Status::InternalServerError => 500,
-            Status::NotImplemented => 501,
-            Status::ServiceUnavailable => 503,
-            Status::VersionNotSupported => 505,
-        }
-    }
-
-    /// The reason phrase (RFC 9110 §15).
-    pub fn reason(self) -> &'static str {
-        match self {
-            Status::Ok => "OK",
-            Status::NoContent => "No Content",
-            Status::PartialContent => "Partial Content",
-            Status::MovedPermanently => "Moved Permanently",
-            Status::NotModified => "Not Modified",
-            Status::BadRequest => "Bad Request",
-            Status::Forbidden => "Forbidden",
-            Status::NotFound => "Not Found",
-            Status::MethodNotAllowed => "Method Not Allowed",
-            Status::RequestTimeout => "Request Timeout",
-            Status::PreconditionFailed => "Precondition Failed",
-            Status::ContentTooLarge => "Content Too Large",
-            Status::UriTooLong => "URI Too Long",
-            Status::RangeNotSatisfiable => "Range Not Satisfiable",
-            Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
-            Status::InternalServerError => "Internal Server Error",
-            Status::NotImplemented => "Not Implemented",
-            Status::ServiceUnavailable => "Service Unavailable",
-            Status::VersionNotSupported => "HTTP Version Not Supported",
-        }
-    }
-
-    /// The one place a filesystem error becomes a status: missing → 404, permission
-    /// denied → 403, anything else → 500 (details go to the log only).
-    pub fn from_io_error(err: &io::Error) -> Status {
-        match err.kind() {
-            io::ErrorKind::NotFound
-            | io::ErrorKind::NotADirectory
-            | io::ErrorKind::InvalidFilename => Status::NotFound,
-            io::ErrorKind::PermissionDenied => Status::Forbidden,
-            _ => Status::InternalServerError,
-        }
-    }
-}
 
 /// What follows the head.
 #[derive(Debug)]
@@ -231,9 +127,55 @@ pub enum Persistence {
     Close,
 }
 
+impl Persistence {
+    /// How a connection continues that may (`persist`) or may not persist, for a client
+    /// speaking `version`: HTTP/1.0 must be told keep-alive (RFC 9112 §9.3).
+    pub fn after(persist: bool, version: Version) -> Persistence {
+        match (persist, version) {
+            (false, _) => Persistence::Close,
+            (true, Version::Http11) => Persistence::KeepAlive,
+            (true, Version::Http10) => Persistence::KeepAlive10,
+        }
+    }
+}
+
+/// How a response goes on the wire, beside the response itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Wire {
+    /// The `Date`, in Unix seconds.
+    pub now: u64,
+    /// The `Connection` field.
+    pub persistence: Persistence,
+    /// Whether the body is sent (false for HEAD: described, not sent).
+    pub body: bool,
+}
+
+/// The one way a response is sent: writes `resp`'s head into `out` (emptied first), then
+/// sends head and body through `to`. `extra` are the configured fields every response
+/// carries.
+///
+/// Returns the head's length, so that a response cut short can log the body bytes really
+/// sent, and how the sending went.
+///
+/// # Errors
+/// As [`send`]: any write error, or a file that ended before its announced length; the
+/// caller must then close the connection.
+pub fn transmit<W: Write>(
+    to: &mut W,
+    out: &mut Vec<u8>,
+    resp: Response,
+    wire: Wire,
+    extra: &[(String, String)],
+) -> (u64, io::Result<()>) {
+    out.clear();
+    write_head(out, &resp, wire.now, wire.persistence, extra);
+    let head_len = out.len() as u64;
+    (head_len, send(to, out, resp.body, wire.body))
+}
+
 /// Writes the status line and header fields, ending with the empty line; `extra` are
 /// the configured fields every response carries.
-pub fn write_head(
+fn write_head(
     out: &mut Vec<u8>,
     resp: &Response,
     now_secs: u64,
@@ -337,7 +279,7 @@ fn push_date(out: &mut Vec<u8>, secs: u64) {
 /// Any write error, or `UnexpectedEof` if the file ended before its announced length
 /// (it was truncated while being sent); the caller must then close the connection,
 /// because the client was promised more bytes than exist.
-pub fn send<W: Write>(
+fn send<W: Write>(
     stream: &mut W,
     out: &mut Vec<u8>,
     body: Body,
@@ -545,30 +487,50 @@ mod tests {
     }
 
     #[test]
+    fn persistence_follows_the_version() {
+        use Version::*;
+        assert_eq!(Persistence::after(false, Http11), Persistence::Close);
+        assert_eq!(Persistence::after(false, Http10), Persistence::Close);
+        assert_eq!(Persistence::after(true, Http11), Persistence::KeepAlive);
+        assert_eq!(Persistence::after(true, Http10), Persistence::KeepAlive10);
+    }
+
+    #[test]
+    fn transmit_sends_the_head_then_the_body_and_says_how_long_the_head_was() {
+        let mut wire = Vec::new();
+        let mut out = b"stale bytes from the last response".to_vec();
+        let how = Wire {
+            now: 784_111_777,
+            persistence: Persistence::Close,
+            body: true,
+        };
+        let resp = Response::error(Status::NotFound);
+        let head = head_text(&resp, Persistence::Close);
+        let (head_len, sent) = transmit(&mut wire, &mut out, resp, how, &[]);
+        sent.unwrap();
+        assert_eq!(head_len, head.len() as u64);
+        assert!(wire.starts_with(head.as_bytes()));
+        assert!(wire.ends_with(b"<body><h1>404 Not Found</h1></body></html>\n"));
+        let mut wire = Vec::new();
+        let how = Wire { body: false, ..how };
+        let (_, sent) = transmit(
+            &mut wire,
+            &mut out,
+            Response::error(Status::NotFound),
+            how,
+            &[],
+        );
+        sent.unwrap();
+        assert_eq!(wire, head.as_bytes(), "HEAD: the head alone");
+    }
+
+    #[test]
     fn persistence_fields() {
         let resp = Response::error(Status::Ok);
         assert!(!head_text(&resp, Persistence::KeepAlive).contains("Connection"));
         assert!(
             head_text(&resp, Persistence::KeepAlive10).contains("\r\nConnection: keep-alive\r\n")
         );
-    }
-
-    #[test]
-    fn io_errors_map_to_statuses() {
-        use io::ErrorKind::*;
-        for (kind, code) in [
-            (NotFound, 404),
-            (NotADirectory, 404),
-            (PermissionDenied, 403),
-            (Other, 500),
-            (InvalidData, 500),
-        ] {
-            assert_eq!(
-                Status::from_io_error(&io::Error::from(kind)).code(),
-                code,
-                "{kind:?}"
-            );
-        }
     }
 
     fn temp_file(name: &str, bytes: &[u8]) -> (std::path::PathBuf, File) {

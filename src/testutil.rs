@@ -1,4 +1,7 @@
 //! Test support shared by the unit tests: a seeded generator and a fresh temp directory.
+//!
+//! The integration tests cannot reach this crate-private code: `tests/it/util.rs` holds
+//! the one copy of the same generator, read from the same `SERVEDIR_SEED`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +21,7 @@ impl XorShift {
         XorShift(seed | 1)
     }
 
+    /// The next number of the sequence (xorshift64).
     pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -30,6 +34,7 @@ impl XorShift {
         self.next() % n.max(1)
     }
 
+    /// One of `items`, uniformly.
     pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
     }
@@ -39,6 +44,7 @@ impl XorShift {
 pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
+    /// A new empty directory whose name contains `name`.
     pub(crate) fn new(name: &str) -> TempDir {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, Ordering::Relaxed);
@@ -49,6 +55,7 @@ impl TempDir {
         TempDir(path)
     }
 
+    /// Where it is.
     pub(crate) fn path(&self) -> &Path {
         &self.0
     }

@@ -1,25 +1,30 @@
 //! `serve_connection`: THE handler, shared by thread mode and process mode's children.
 //!
-//! One connection, many requests: read a head under a deadline, decide the response,
-//! consume or refuse a request body, send, log, and go round again while the connection
-//! may persist (RFC 9112 §9.3). Socket accept, caps and modes live in `server.rs`.
+//! It only moves bytes: read a head under deadlines, ask the response layer (`respond/`),
+//! send through one path (`Connection::send`), linger, and go round again while the
+//! connection may persist (RFC 9112 §9.3). Parsing and framing rules are `http/`'s, the
+//! log and observer records `record.rs`'s; accept, caps and modes live in `server/`.
 
 use std::cell::Cell;
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 mod paced;
+mod record;
 mod sendq;
 
-use crate::config::Record;
 use crate::connection::paced::Paced;
-pub use crate::context::Context;
+use crate::connection::record::Trace;
+use crate::context::Context;
+use crate::errors::is_timeout;
 use crate::http::date::unix_secs;
-use crate::http::request::{head_len, parse_head, Head, Parsed, Version};
-use crate::log;
+use crate::http::framing::BodyPlan;
+use crate::http::request::{head_len, parse_head, Parsed};
+use crate::http::status::Status;
+use crate::log::{self, Throttle};
 use crate::respond;
-use crate::response::{send, write_head, Persistence, Response, Status};
+use crate::response::{transmit, Persistence, Response, Wire};
 
 /// Bytes asked of the socket per read while a head is incomplete.
 const READ_CHUNK: usize = 1024;
@@ -31,27 +36,23 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
 
+/// Why requests were refused as malformed, for the operator: one stderr line a second
+/// at most for the whole process, however many clients send garbage.
+static DEFECTS: Throttle = Throttle::new();
+
 /// Serves every request on `stream` until the connection ends.
 ///
 /// Never panics on client input and never returns an error: a client that leaves, times
 /// out or misbehaves simply ends its own connection.
 pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
-    // Only the log and the observer need the peer: a quiet server skips the syscall.
-    let recorded = ctx.config.access_log || ctx.config.observer.is_some();
-    let peer = recorded
-        .then(|| stream.peer_addr().ok())
-        .flatten()
-        .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
     // The socket came from a listener that gave it TCP_NODELAY (a head must never wait
-    // for an ACK), the write timeout and the first request's read timeout (server.rs).
+    // for an ACK), the write timeout and the first request's read timeout (server/).
     let mut conn = Connection {
         stream,
         ctx,
-        peer,
         out: Vec::new(),
-        log_line: Vec::new(),
         read_timeout: Cell::new(Some(ctx.config.limits.head_timeout)),
-        log_bytes: 0..0,
+        trace: Trace::new(stream, &ctx.config),
     };
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let mut first = true;
@@ -59,8 +60,8 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
         let len = match conn.wait_for_head(&mut buf, first) {
             Ok(len) => len,
             Err(End::Quiet) => return,
-            Err(End::Answer(status)) => {
-                conn.answer_and_close(&buf, Response::error(status));
+            Err(End::Answer(status, why)) => {
+                conn.reject(&buf, status, why);
                 return;
             }
         };
@@ -79,29 +80,19 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
 enum End {
     /// Close without a word: the client left or stayed idle.
     Quiet,
-    /// Answer with this status, then close.
-    Answer(Status),
-}
-
-/// How a request body is dealt with (RFC 9112 §6).
-enum BodyPlan {
-    /// No body, or one small enough to read and throw away: the connection stays usable.
-    Discard(u64),
-    /// A body we will not read: answer, then close.
-    Refuse,
+    /// Answer with this status, then close; the defect, if any, is for the operator.
+    Answer(Status, Option<&'static str>),
 }
 
 struct Connection<'a> {
     stream: &'a TcpStream,
     ctx: &'a Context,
-    peer: SocketAddr,
     /// The response head (and small bodies), reused between requests.
     out: Vec<u8>,
-    log_line: Vec<u8>,
     /// The socket's read timeout as last set, to skip a setsockopt per request.
     read_timeout: Cell<Option<Duration>>,
-    /// Where the bytes field is in `log_line`.
-    log_bytes: std::ops::Range<usize>,
+    /// The observer's records and the access-log line.
+    trace: Trace<'a>,
 }
 
 /// A read timeout within this much of the one wanted is left as it is: a deadline may
@@ -143,13 +134,13 @@ impl Connection<'_> {
             match head_len(buf, limits.max_head_bytes) {
                 Ok(Some(len)) => return Ok(len),
                 Ok(None) => {}
-                Err(e) => return Err(End::Answer(e.status())),
+                Err(e) => return Err(End::Answer(e.status(), Some(e.as_str()))),
             }
             let now = Instant::now();
             if now >= deadline {
                 // RFC 9110 §15.5.9: 408 only when a request had begun.
                 return Err(if started {
-                    End::Answer(Status::RequestTimeout)
+                    End::Answer(Status::RequestTimeout, None)
                 } else {
                     End::Quiet
                 });
@@ -183,91 +174,81 @@ impl Connection<'_> {
             // wait_for_head saw this very head complete.
             Ok(Parsed::Partial) => return Ok(false),
             Err(e) => {
-                self.answer_and_close(&buf[..len], Response::error(e.status()));
+                self.reject(&buf[..len], e.status(), Some(e.as_str()));
                 return Ok(false);
             }
         };
-        let Ok(plan) = body_plan(&head, limits.max_discard_body) else {
-            // Ambiguous framing: nobody knows where the next request starts.
-            self.answer_and_close(buf, Response::error(Status::BadRequest));
-            return Ok(false);
+        let plan = match head.body_plan(limits.max_discard_body) {
+            Ok(plan) => plan,
+            Err(why) => {
+                // Ambiguous framing: nobody knows where the next request starts.
+                self.reject(buf, Status::BadRequest, Some(why));
+                return Ok(false);
+            }
         };
-        let mut persist = match head.version {
-            Version::Http11 => !head.connection_has("close"),
-            Version::Http10 => head.connection_has("keep-alive"),
-        };
-        if matches!(plan, BodyPlan::Refuse) {
-            persist = false;
-        }
         // The body comes first: a response must not be decided, logged or sent for a
         // request that never fully arrived. The part already buffered is dropped below.
-        let mut buffered_body = 0;
-        if let BodyPlan::Discard(n) = plan {
-            buffered_body = n.min((buf.len() - len) as u64) as usize;
-            match self.discard_from_socket(n - buffered_body as u64) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    // RFC 9110 §15.5.9: the request was not completed in time.
-                    self.answer_and_close(&buf[..len], Response::error(Status::RequestTimeout));
-                    return Ok(false);
-                }
-                Err(e) => return Err(e),
-            }
+        let Some(buffered_body) = self.skip_body(plan, &buf[..len], buf.len() - len)? else {
+            return Ok(false);
+        };
+        let persist = head.keeps_alive() && plan != BodyPlan::Refuse;
+        let (resp, why) = respond::respond(&head, self.ctx);
+        if let Some(why) = why {
+            self.report_defect(resp.status, why);
         }
-        let send_body = head.method != "HEAD";
-        let (resp, _defect) = respond::respond(&head, self.ctx);
-        let now = now_secs();
-        let bytes = if send_body {
+        let wire = Wire {
+            now: now_secs(),
+            persistence: Persistence::after(persist, head.version),
+            body: head.method != "HEAD",
+        };
+        let bytes = if wire.body {
             resp.body.content_length()
         } else {
             0
         };
-        self.note(&buf[..len], Some(&head), resp.status.code(), bytes, now);
-        let persistence = match (persist, head.version) {
-            (false, _) => Persistence::Close,
-            (true, Version::Http11) => Persistence::KeepAlive,
-            (true, Version::Http10) => Persistence::KeepAlive10,
-        };
+        self.trace.note(
+            &buf[..len],
+            Some(&head),
+            resp.status.code(),
+            bytes,
+            wire.now,
+        );
         drop(head);
         buf.drain(..len + buffered_body);
-        self.out.clear();
-        write_head(&mut self.out, &resp, now, persistence, &self.ctx.headers);
-        let head_len = self.out.len() as u64;
-        let mut counted = Paced::new(self.stream, limits);
-        let result = send(&mut counted, &mut self.out, resp.body, send_body);
-        if result.is_err() {
-            // Cut short (the client left, stalled, or read below the minimum rate): the
-            // log says what was really sent.
-            let sent = counted.written.saturating_sub(head_len);
-            log::set_bytes(&mut self.log_line, self.log_bytes.clone(), sent);
-            if counted.below_rate {
-                // Else the only trace is a short byte count in the access log.
-                let peer = self.stream.peer_addr().map(|p| p.to_string());
-                log::warn(format_args!(
-                    "{}: response cut off after {sent} body bytes: the client read below \
-                     --min-rate ({} bytes/s after --min-rate-grace)",
-                    peer.as_deref().unwrap_or("a client"),
-                    limits.min_send_rate
-                ));
-            }
-        } else {
-            counted.restore();
-        }
-        if self.out.capacity() > IDLE_CAPACITY {
-            self.out = Vec::new();
-        }
-        if self.ctx.config.access_log {
-            log::emit(&self.log_line);
-        }
-        result?;
-        if !persist {
-            // Unread bytes (a refused body, pipelined requests after `close`) would make
-            // the kernel reset the connection and the client could lose this response.
-            if matches!(plan, BodyPlan::Refuse) || !buf.is_empty() {
-                linger_close(self.stream);
-            }
+        self.send(resp, wire)?;
+        // Unread bytes (a refused body, pipelined requests after `close`) would make the
+        // kernel reset the connection and the client could lose this response.
+        if !persist && (plan == BodyPlan::Refuse || !buf.is_empty()) {
+            linger_close(self.stream);
         }
         Ok(persist)
+    }
+
+    /// Reads and drops the body `plan` discards, of which `buffered` bytes may already
+    /// follow the head (`raw_head`) in the buffer. Returns how many of those belong to
+    /// the body, or `None` when it did not arrive in time (answered 408 and closed).
+    ///
+    /// # Errors
+    /// The client left or the socket failed: the connection is over.
+    fn skip_body(
+        &mut self,
+        plan: BodyPlan,
+        raw_head: &[u8],
+        buffered: usize,
+    ) -> io::Result<Option<usize>> {
+        let BodyPlan::Discard(n) = plan else {
+            return Ok(Some(0));
+        };
+        let in_buf = n.min(buffered as u64) as usize;
+        match self.discard_from_socket(n - in_buf as u64) {
+            Ok(()) => Ok(Some(in_buf)),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                // RFC 9110 §15.5.9: the request was not completed in time.
+                self.reject(raw_head, Status::RequestTimeout, None);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads and throws away the `n` bytes of a request body that are still in the socket,
@@ -297,134 +278,74 @@ impl Connection<'_> {
         Ok(())
     }
 
-    /// Sends an error response that ends the connection, logs it, and closes lingeringly:
-    /// after a malformed head nobody knows where the next request would start.
-    fn answer_and_close(&mut self, buf: &[u8], resp: Response) {
-        let now = now_secs();
-        self.note(
-            buf,
-            None,
-            resp.status.code(),
-            resp.body.content_length(),
-            now,
-        );
-        self.out.clear();
-        write_head(
-            &mut self.out,
-            &resp,
-            now,
-            Persistence::Close,
-            &self.ctx.headers,
-        );
-        let sent = send(&mut self.stream, &mut self.out, resp.body, true);
-        if self.ctx.config.access_log {
-            log::emit(&self.log_line);
+    /// Answers `status` and closes, lingering: after a malformed head nobody knows where
+    /// the next request would start. `why` names the defect for the operator's log; the
+    /// client only ever sees the status page.
+    fn reject(&mut self, raw: &[u8], status: Status, why: Option<&'static str>) {
+        if let Some(why) = why {
+            self.report_defect(status, why);
         }
-        if sent.is_ok() {
+        let resp = Response::error(status);
+        let wire = Wire {
+            now: now_secs(),
+            persistence: Persistence::Close,
+            body: true,
+        };
+        let bytes = resp.body.content_length();
+        self.trace.note(raw, None, status.code(), bytes, wire.now);
+        if self.send(resp, wire).is_ok() {
             linger_close(self.stream);
         }
     }
 
-    /// Tells the observer about a response now, and prepares its access-log line (the
-    /// caller emits it once the response is sent). `raw` starts with the request head,
-    /// which may be malformed when `head` is `None`.
-    fn note(&mut self, raw: &[u8], head: Option<&Head<'_>>, status: u16, bytes: u64, now: u64) {
-        let line = request_line(raw);
-        if let Some(observer) = &self.ctx.config.observer {
-            let (method, target) = match head {
-                Some(h) => (h.method.to_owned(), h.target.to_owned()),
-                None => {
-                    let text = String::from_utf8_lossy(line);
-                    let mut words = text.split(' ');
-                    let method = words.next().unwrap_or("").to_owned();
-                    (method, words.next().unwrap_or("").to_owned())
-                }
-            };
-            observer.notify(&Record {
-                peer: self.peer,
-                method,
-                target,
-                status,
-                bytes,
-            });
+    /// THE send path of a connection: sends `resp` through the paced writer (the minimum
+    /// rate, the bytes really sent), then emits its access-log line.
+    ///
+    /// # Errors
+    /// The send failed or was cut off: the connection must end.
+    fn send(&mut self, resp: Response, wire: Wire) -> io::Result<()> {
+        let limits = &self.ctx.config.limits;
+        let mut paced = Paced::new(self.stream, limits);
+        let (head_len, result) = transmit(&mut paced, &mut self.out, resp, wire, &self.ctx.headers);
+        if result.is_err() {
+            // Cut short (the client left, stalled, or read below the minimum rate): the
+            // log says what was really sent.
+            let sent = paced.written.saturating_sub(head_len);
+            self.trace.cut_short(sent);
+            if paced.below_rate {
+                // Else the only trace is a short byte count in the access log.
+                let peer = self.stream.peer_addr().map(|p| p.to_string());
+                log::warn(format_args!(
+                    "{}: response cut off after {sent} body bytes: the client read below \
+                     --min-rate ({} bytes/s after --min-rate-grace)",
+                    peer.as_deref().unwrap_or("a client"),
+                    limits.min_send_rate
+                ));
+            }
+        } else {
+            paced.restore();
         }
-        if !self.ctx.config.access_log {
-            return;
+        if self.out.capacity() > IDLE_CAPACITY {
+            self.out = Vec::new();
         }
-        let field = |name: &str| {
-            head.and_then(|h| h.headers.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
-                .map(|f| f.value)
-        };
-        self.log_line.clear();
-        self.log_bytes = log::format(
-            &mut self.log_line,
-            &log::Entry {
-                // An IPv4 client of a `::` listener is logged as 127.0.0.1, not ::ffff:127.0.0.1.
-                peer: self.peer.ip().to_canonical(),
-                time: now,
-                request_line: line,
-                status,
-                bytes,
-                referer: field("referer"),
-                user_agent: field("user-agent"),
-            },
-        );
+        self.trace.emit();
+        result
     }
-}
 
-/// Content-Length / Transfer-Encoding rules for a request we do not want the body of.
-///
-/// # Errors
-/// Both fields together, or a Content-Length that is not one plain number: the framing
-/// is ambiguous (request smuggling, RFC 9112 §6.3), so the caller answers 400 and closes.
-fn body_plan(head: &Head<'_>, max_discard: u64) -> Result<BodyPlan, &'static str> {
-    let te = head.count("transfer-encoding") > 0;
-    let cl_fields = head.count("content-length");
-    if te && cl_fields > 0 {
-        return Err("both Transfer-Encoding and Content-Length");
-    }
-    if te {
-        return Ok(BodyPlan::Refuse);
-    }
-    if cl_fields == 0 {
-        return Ok(BodyPlan::Discard(0));
-    }
-    if cl_fields > 1 {
-        return Err("more than one Content-Length");
-    }
-    let value = head.header("content-length").unwrap_or("");
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("invalid Content-Length");
-    }
-    let n: u64 = value.parse().map_err(|_| "Content-Length overflows")?;
-    // A client waiting for `100 Continue` may never send the body: do not wait for it.
-    let waits_for_continue = head
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if n > max_discard || (n > 0 && waits_for_continue) {
-        return Ok(BodyPlan::Refuse);
-    }
-    Ok(BodyPlan::Discard(n))
-}
-
-/// The first line of a (possibly partial or malformed) head, for the log.
-fn request_line(buf: &[u8]) -> &[u8] {
-    let start = buf
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len());
-    let rest = &buf[start..];
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.is_empty() {
-        b"-"
-    } else {
-        line
+    /// Tells the operator why a request got `status` (rate-limited, see [`DEFECTS`]).
+    fn report_defect(&self, status: Status, why: &'static str) {
+        let peer = self.stream.peer_addr().map(|p| p.to_string());
+        DEFECTS.report(format_args!(
+            "{}: {} {}: {why}",
+            peer.as_deref().unwrap_or("a client"),
+            status.code(),
+            status.reason()
+        ));
     }
 }
 
 /// Half-closes, then reads and drops what the client still sends, for a bounded time.
-pub(crate) fn linger_close(stream: &TcpStream) {
+fn linger_close(stream: &TcpStream) {
     if stream.shutdown(Shutdown::Write).is_err() {
         return;
     }
@@ -445,31 +366,225 @@ pub(crate) fn linger_close(stream: &TcpStream) {
     }
 }
 
-/// Whether a read error is a timeout: `TimedOut`, or `WouldBlock` as Unix reports it.
-pub(crate) fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
 fn now_secs() -> u64 {
     unix_secs(SystemTime::now()).unwrap_or(0)
 }
 
 /// Writes a complete response on a connection that gets nothing else (e.g. 503 at the
-/// connection cap), then closes it. Used before any request byte was read.
+/// connection cap), then closes it. Used before any request byte was read; not logged.
 pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
     let resp = Response::error(status).with("Retry-After", "1");
-    let mut out = Vec::new();
-    write_head(
-        &mut out,
-        &resp,
-        now_secs(),
-        Persistence::Close,
-        &ctx.headers,
-    );
+    let wire = Wire {
+        now: now_secs(),
+        persistence: Persistence::Close,
+        body: true,
+    };
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = send(&mut &*stream, &mut out, resp.body, true);
+    let _ = transmit(&mut &*stream, &mut Vec::new(), resp, wire, &ctx.headers);
     let _ = stream.shutdown(Shutdown::Write);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::testutil::TempDir;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// A root with one file, served on one real loopback connection by
+    /// `serve_connection` on its own thread; returns the client's end.
+    fn connect(name: &str, limits: Limits) -> (TempDir, TcpStream, std::thread::JoinHandle<()>) {
+        let dir = TempDir::new(name);
+        std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
+        let config = Config {
+            root: dir.path().to_owned(),
+            limits: limits.clone(),
+            ..Config::default()
+        };
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let (head_timeout, write_timeout) = (limits.head_timeout, limits.write_timeout);
+        let ctx = Context::new(config, root);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            // What the server's listener gives every socket (`with_connection_options`).
+            stream.set_read_timeout(Some(head_timeout)).unwrap();
+            stream.set_write_timeout(Some(write_timeout)).unwrap();
+            serve_connection(&stream, &ctx);
+        });
+        (dir, client, server)
+    }
+
+    /// Sends `wire` on a fresh connection, half-closes, and reads until the server closes.
+    fn exchange(name: &str, wire: &[u8], heads: &[usize]) -> Vec<(String, Vec<u8>)> {
+        let (_dir, mut client, server) = connect(name, Limits::default());
+        client.write_all(wire).unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        responses(&got, heads)
+    }
+
+    /// Splits what the server sent into (head, body) pairs by `Content-Length` (except
+    /// for the responses to HEAD, by index in `heads`); panics on anything else.
+    fn responses(mut got: &[u8], heads: &[usize]) -> Vec<(String, Vec<u8>)> {
+        let mut all = Vec::new();
+        while !got.is_empty() {
+            let end = got
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("a head")
+                + 4;
+            let head = String::from_utf8(got[..end].to_vec()).unwrap();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .map_or(0, |n| n.parse().unwrap());
+            let len = if heads.contains(&all.len()) { 0 } else { len };
+            all.push((head, got[end..end + len].to_vec()));
+            got = &got[end + len..];
+        }
+        all
+    }
+
+    fn error_page(status: Status) -> Vec<u8> {
+        match Response::error(status).body {
+            crate::response::Body::Text(page) => page.into_bytes(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_answered_in_order() {
+        let got = exchange(
+            "pipelined",
+            b"\r\nGET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\nHEAD /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n\
+              GET /missing HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+            &[1],
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].0.starts_with("HTTP/1.1 200 OK\r\n"), "{}", got[0].0);
+        assert!(!got[0].0.contains("Connection:"), "{}", got[0].0);
+        assert_eq!(got[0].1, b"hello\n");
+        // HEAD: the same Content-Length, and no body on the wire.
+        assert!(
+            got[1].0.contains("\r\nContent-Length: 6\r\n"),
+            "{}",
+            got[1].0
+        );
+        assert!(got[2].0.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(got[2].0.ends_with("\r\nConnection: close\r\n\r\n"));
+        assert_eq!(got[2].1, error_page(Status::NotFound));
+    }
+
+    #[test]
+    fn a_small_body_is_skipped_and_the_next_request_served() {
+        let got = exchange(
+            "body",
+            b"POST /hello.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nBODY!\
+              GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n",
+            &[],
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].0.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+        assert_eq!(got[1].1, b"hello\n");
+    }
+
+    /// Issue 13: the defect is for the operator; the client gets the plain status page,
+    /// and the connection ends (nobody knows where the next request would start).
+    #[test]
+    fn malformed_heads_get_the_plain_page_and_the_connection_closes() {
+        for (wire, status) in [
+            (
+                &b"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+                Status::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxGET / HTTP/1.1\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", Status::VersionNotSupported),
+        ] {
+            let got = exchange("malformed", wire, &[]);
+            assert_eq!(got.len(), 1, "{got:?}");
+            let status_line = format!("HTTP/1.1 {} {}\r\n", status.code(), status.reason());
+            assert!(got[0].0.starts_with(&status_line), "{}", got[0].0);
+            assert!(got[0].0.ends_with("\r\nConnection: close\r\n\r\n"));
+            assert_eq!(got[0].1, error_page(status));
+        }
+    }
+
+    #[test]
+    fn http_1_0_closes_unless_it_asks_for_keep_alive() {
+        let got = exchange(
+            "http10",
+            b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n\
+              GET /hello.txt HTTP/1.0\r\n\r\nGET /hello.txt HTTP/1.0\r\n\r\n",
+            &[],
+        );
+        assert_eq!(got.len(), 2, "the third request is never read: {got:?}");
+        assert!(got[0].0.ends_with("\r\nConnection: keep-alive\r\n\r\n"));
+        assert!(got[1].0.ends_with("\r\nConnection: close\r\n\r\n"));
+    }
+
+    /// RFC 9110 §15.5.9: 408 only for a request that had begun; an idle keep-alive
+    /// connection is closed without a word.
+    #[test]
+    fn deadlines_close_idle_connections_quietly_and_answer_408_to_slow_heads() {
+        let limits = Limits {
+            head_timeout: Duration::from_millis(300),
+            keep_alive_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (_dir, mut client, server) = connect("idle", limits.clone());
+        client
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        let got = responses(&got, &[]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1, b"hello\n");
+
+        let (_dir, mut client, server) = connect("slow", limits);
+        client.write_all(b"GET /hello.txt HTTP/1.1\r\n").unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        server.join().unwrap();
+        let got = responses(&got, &[]);
+        assert!(got[0].0.starts_with("HTTP/1.1 408 Request Timeout\r\n"));
+        assert_eq!(got[0].1, error_page(Status::RequestTimeout));
+    }
+
+    #[test]
+    fn refused_connections_get_a_complete_answer_and_an_end() {
+        let dir = TempDir::new("refuse");
+        let ctx = Context::new(
+            Config {
+                root: dir.path().to_owned(),
+                ..Config::default()
+            },
+            dir.path().to_owned(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        refuse(&stream, Status::ServiceUnavailable, &ctx);
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        let got = responses(&got, &[]);
+        assert!(got[0].0.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(got[0].0.contains("\r\nRetry-After: 1\r\n"));
+        assert_eq!(got[0].1, error_page(Status::ServiceUnavailable));
+    }
 }

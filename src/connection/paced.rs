@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Limits;
 use crate::connection::sendq;
+use crate::errors::is_timeout;
 
 /// How often a response past its grace looks up what its client has not received.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
@@ -122,7 +123,7 @@ impl<'a> Paced<'a> {
             self.set_timeout(want.max(Duration::from_millis(1)))?;
             match write(self.stream) {
                 // The rate, the stall limit or a look-up is due: the loop says which.
-                Err(e) if crate::connection::is_timeout(&e) => {}
+                Err(e) if is_timeout(&e) => {}
                 other => return self.count(other),
             }
         }

@@ -68,7 +68,10 @@ mod linux {
                 let mut queues = HashMap::new();
                 for file in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
                     if let Ok(text) = std::fs::read_to_string(file) {
-                        queues.extend(text.lines().filter_map(super::parse_line));
+                        queues.extend(
+                            text.lines()
+                                .filter_map(crate::connection::sendq::parse_line),
+                        );
                     }
                 }
                 *table = Some((Instant::now(), queues));

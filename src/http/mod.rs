@@ -5,7 +5,9 @@
 pub mod conditional;
 pub mod date;
 pub mod encoding;
+pub(crate) mod framing;
 pub mod mime;
 pub mod range;
 pub mod request;
+pub(crate) mod status;
 pub mod target;

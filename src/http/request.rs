@@ -2,9 +2,10 @@
 //!
 //! Pure and borrowing: `parse_head` looks at bytes already read and says "complete",
 //! "need more bytes" (not an error), or which defect makes it unanswerable. Reading from
-//! the socket, deadlines and bodies belong to `connection.rs`.
+//! the socket, deadlines and bodies belong to `connection/`; what the head says about
+//! body framing and persistence, to `framing.rs`.
 
-use crate::response::Status;
+use crate::http::status::Status;
 
 /// The HTTP version of a request, as servedir answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,10 +147,7 @@ pub fn head_len(buf: &[u8], max_bytes: usize) -> Result<Option<usize>, HeadError
 /// Where the request line starts (empty lines before it are skipped) and where the head
 /// ends, once it is complete; see [`head_len`].
 fn head_bounds(buf: &[u8], max_bytes: usize) -> Result<Option<(usize, usize)>, HeadError> {
-    let start = buf
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len());
+    let start = request_line_start(buf);
     let Some(end) = find_head_end(buf, start) else {
         if buf.len() > max_bytes {
             return Err(too_large(buf, start, max_bytes));
@@ -232,6 +230,21 @@ pub fn parse_head(
         }
     }
     Ok(Parsed::Complete { head, len: end })
+}
+
+/// Where the request line starts: empty lines before it are skipped, as RFC 9112 §2.2
+/// recommends (a client may send an extra CRLF after a POST body).
+fn request_line_start(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
+}
+
+/// The request line of a head that may be partial or malformed, for the log: the first
+/// line after any empty ones, without its line end; empty when there is none.
+pub(crate) fn first_line(buf: &[u8]) -> &[u8] {
+    let rest = &buf[request_line_start(buf)..];
+    trim_cr(rest.split(|&b| b == b'\n').next().unwrap_or_default())
 }
 
 /// The index just past the empty line that ends the head, if it is in `buf`.
@@ -427,6 +440,22 @@ mod tests {
         let (head, _) = complete(b"GET / HTTP/1.0\n\n");
         assert_eq!(head.version, Version::Http10);
         assert!(head.headers.is_empty());
+    }
+
+    #[test]
+    fn the_first_line_skips_empty_lines_and_drops_its_end() {
+        let table: &[(&[u8], &[u8])] = &[
+            (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", b"GET / HTTP/1.1"),
+            (b"\r\n\n\rGET / HTTP/1.0\n\n", b"GET / HTTP/1.0"),
+            (b"GET /partial", b"GET /partial"),
+            (b"BAD\r", b"BAD"),
+            (b"\r\n\r\n", b""),
+            (b"", b""),
+            (b"\x16\x03\x01", b"\x16\x03\x01"),
+        ];
+        for (buf, line) in table {
+            assert_eq!(first_line(buf), *line, "{:?}", String::from_utf8_lossy(buf));
+        }
     }
 
     #[test]

@@ -178,14 +178,8 @@ pub(crate) fn follow(path: &Path, root: &Path, policy: Policy) -> io::Result<Opt
     }
 }
 
-/// Errors that mean "there is nothing here to serve": 404, not 500.
-pub(crate) fn is_missing(e: &io::Error) -> bool {
-    const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename
-    ) || e.raw_os_error() == Some(ELOOP)
-}
+/// Errors that mean "there is nothing here to serve": 404, not 500 (`errors.rs`).
+pub(crate) use crate::errors::is_missing;
 
 #[cfg(test)]
 mod tests {

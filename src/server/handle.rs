@@ -12,7 +12,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::server::process::Children;
-use crate::server::Shared;
+use crate::server::shared::Shared;
 
 /// How long [`ServerHandle::shutdown`] lets responses in flight finish.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

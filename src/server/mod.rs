@@ -1,37 +1,42 @@
 //! `Server`: bind the listeners, run the accept loops, hand each connection to a thread
-//! (or, in process mode, to `process.rs`), and hold the connection cap.
+//! (`workers.rs`) or, in process mode, a child process (`process.rs`, `exe.rs`), under
+//! the connection cap (`slots.rs`). `shared.rs` holds what they all share; `handle.rs`
+//! is the running server and its shutdown.
 //!
-//! It never parses a byte of a request: that is `connection.rs`.
+//! It never parses a byte of a request: that is `connection/`.
 
-use std::fmt;
 use std::fs;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod exe;
 pub(crate) mod handle;
 pub(crate) mod process;
+mod shared;
 mod slots;
 mod workers;
 
 use crate::config::{Config, Limits, Mode};
-use crate::connection::{refuse, Context};
-use crate::response::Status;
+use crate::connection::refuse;
+use crate::context::Context;
+use crate::http::status::Status;
+use crate::log::Throttle;
+use crate::server::exe::Exe;
 use crate::server::handle::ServerHandle;
-use crate::server::process::{Children, Exe};
+use crate::server::process::Children;
+use crate::server::shared::Shared;
 use crate::server::slots::Slots;
 use crate::server::workers::Workers;
 
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.
 const FD_BACKOFF: Duration = Duration::from_millis(100);
-/// A failure that can repeat for every connection is reported at most this often.
-const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A bound server: its listeners exist and its port is real, but nothing is served
 /// until [`Server::run`].
@@ -49,56 +54,6 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 pub struct Server {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared>,
-}
-
-/// What the accept loops, connection threads and the handle of one server share.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) ctx: Context,
-    pub(crate) slots: Arc<Slots>,
-    pub(crate) shutdown: AtomicBool,
-    pub(crate) workers: Workers,
-    /// Process mode: the executable children run, opened at bind.
-    pub(crate) process_exe: Option<Exe>,
-    /// Failed `accept` calls (EMFILE and the like).
-    pub(crate) accept_errors: Throttle,
-    /// Connection threads or child processes that could not be started.
-    pub(crate) start_errors: Throttle,
-    /// Process mode: children that could not write all their access-log lines.
-    pub(crate) log_drops: Throttle,
-}
-
-/// Reports a failure that can repeat for every connection (out of file descriptors on
-/// accept, no memory for a thread or a process) at most once a [`REPORT_INTERVAL`], so
-/// a flood of them cannot flood stderr; the next line says how many were left out.
-#[derive(Debug, Default)]
-pub(crate) struct Throttle {
-    /// When a line was last written, and how many were left out since.
-    state: Mutex<(Option<Instant>, u64)>,
-}
-
-impl Throttle {
-    /// Writes `servedir: WHAT` to stderr (through the log's queue, so a stalled stderr
-    /// stalls nothing), unless a line was written less than a [`REPORT_INTERVAL`] ago.
-    pub(crate) fn report(&self, what: fmt::Arguments<'_>) {
-        match self.allow(Instant::now()) {
-            Some(0) => crate::log::warn(what),
-            Some(n) => crate::log::warn(format_args!("{what} ({n} more like it not shown)")),
-            None => {}
-        }
-    }
-
-    /// Whether a line may be written at `now`: `Some(lines left out before it)`.
-    fn allow(&self, now: Instant) -> Option<u64> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (last, left_out) = &mut *state;
-        if last.is_some_and(|t| now.saturating_duration_since(t) < REPORT_INTERVAL) {
-            *left_out += 1;
-            return None;
-        }
-        *last = Some(now);
-        Some(std::mem::take(left_out))
-    }
 }
 
 impl Server {
@@ -393,18 +348,6 @@ fn spawn_thread(shared: &Arc<Shared>, stream: TcpStream) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repeated_failures_are_reported_once_a_second_with_a_count() {
-        let throttle = Throttle::default();
-        let t0 = Instant::now();
-        assert_eq!(throttle.allow(t0), Some(0));
-        assert_eq!(throttle.allow(t0), None);
-        assert_eq!(throttle.allow(t0 + Duration::from_millis(999)), None);
-        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), Some(2));
-        assert_eq!(throttle.allow(t0 + REPORT_INTERVAL), None);
-        assert_eq!(throttle.allow(t0 + 5 * REPORT_INTERVAL), Some(1));
-    }
 
     /// Issue 12 item 7: process mode had thread mode's cap of 10,000, i.e. up to
     /// 10,000 processes; an explicit cap still wins in either mode.

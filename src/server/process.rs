@@ -3,7 +3,7 @@
 //!
 //! std has no bare `fork`, so the child is a `servedir` executable started with a hidden
 //! flag and the parent's effective configuration, its stdin being the accepted socket.
-//! The executable is opened once at bind ([`Exe`]) and, on Linux, started through that
+//! The executable is opened once at bind (`exe.rs`) and, on Linux, started through that
 //! open file, so deleting or replacing the binary on disk changes nothing.
 //!
 //! Hand-over: the parent keeps a copy of the socket, with its read timeout cleared, until
@@ -15,13 +15,11 @@
 //! and a child that dies mid-connection ends it without a status, as a panicking thread
 //! does in thread mode. The parent never reads from the socket, and reaps every child.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -30,12 +28,14 @@ use std::time::{Duration, Instant};
 
 use crate::cli;
 use crate::config::Config;
-use crate::connection::{refuse, serve_connection, Context};
+use crate::connection::{refuse, serve_connection};
+use crate::context::Context;
+use crate::errors::is_client_gone;
+use crate::http::status::Status;
 use crate::log;
 use crate::respond::filecache::FileCache;
-use crate::response::Status;
+use crate::server::shared::Shared;
 use crate::server::slots::Slot;
-use crate::server::Shared;
 
 /// How often the reaper looks for finished children while any are running.
 const REAP_INTERVAL: Duration = Duration::from_millis(10);
@@ -45,50 +45,6 @@ const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest read timeout a child takes its connection with. Linux reads back a
 /// timeout too large for its clock as "none", which is the parent's "not taken" mark.
 const MAX_TAKE_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
-
-/// The executable children run, opened once by `Server::bind`.
-#[derive(Debug)]
-pub(crate) struct Exe {
-    /// Kept open for the server's life: the program children run, whatever later
-    /// happens to its path. Not inherited by children (std opens files close-on-exec).
-    _file: File,
-    /// What a child is started from: `/proc/self/fd/N` naming `_file` where that works
-    /// (each child execs the parent's open file; the kernel opens it before the
-    /// close-on-exec descriptor goes away), otherwise the configured path.
-    run: PathBuf,
-}
-
-impl Exe {
-    /// Opens `path`, which must be an executable file.
-    ///
-    /// # Errors
-    /// The file is missing, unreadable, not a regular file or not executable; the
-    /// message names the path.
-    pub(crate) fn open(path: &Path) -> io::Result<Exe> {
-        let context = |e: io::Error| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot use process_exe {}: {e}", path.display()),
-            )
-        };
-        // Checked before opening: opening a FIFO would block.
-        let meta = fs::metadata(path).map_err(context)?;
-        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-            return Err(context(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not an executable file",
-            )));
-        }
-        let file = File::open(path).map_err(context)?;
-        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-        let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
-        let run = match (fs::metadata(&by_fd), file.metadata()) {
-            (Ok(linked), Ok(opened)) if same(&linked, &opened) => by_fd,
-            _ => path.to_owned(),
-        };
-        Ok(Exe { _file: file, run })
-    }
-}
 
 /// What the reaper thread is told.
 enum Msg {
@@ -332,17 +288,6 @@ pub fn serve_inherited_connection(config: Config) -> ExitCode {
         _ if dropped > 0 => ExitCode::from(EXIT_LOG_DROPPED),
         _ => ExitCode::SUCCESS,
     }
-}
-
-/// Errors that mean the client has already left.
-fn is_client_gone(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotConnected
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    )
 }
 
 /// The exit status of a child that served its connection but dropped access-log lines.

@@ -15,10 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crate::connection::{refuse, serve_connection};
-use crate::response::Status;
 use crate::server::slots::Slot;
-use crate::server::Shared;
 
 /// Stack size of a connection thread. The handler keeps its buffers on the heap, so
 /// this bounds address space, not memory: only touched pages cost RSS (an idle
@@ -30,6 +27,20 @@ const IDLE_WAIT: Duration = Duration::from_secs(5);
 const MAX_IDLE: usize = 256;
 
 type Job = (Arc<TcpStream>, Slot);
+
+/// What connection threads need from the server they serve (`Shared` is the one), so
+/// that this file names nothing of the server's and the server's state can hold the
+/// [`Workers`] without a cycle between the two.
+pub(crate) trait Pool: Send + Sync + 'static {
+    /// The threads serving this pool's connections.
+    fn workers(&self) -> &Workers;
+    /// Serves one connection, start to end.
+    fn serve(&self, stream: &TcpStream);
+    /// Reports that a connection thread could not be started.
+    fn cannot_start(&self, e: &io::Error);
+    /// Answers a queued connection that no thread will take (503), then closes it.
+    fn turn_away(&self, stream: &TcpStream);
+}
 
 /// The connection threads of one server.
 #[derive(Debug, Default)]
@@ -60,12 +71,12 @@ impl State {
 }
 
 impl Workers {
-    /// Starts the spawner thread for `shared`'s connections.
-    pub(crate) fn start(shared: &Arc<Shared>) -> io::Result<()> {
-        let shared = Arc::clone(shared);
+    /// Starts the spawner thread for `pool`'s connections.
+    pub(crate) fn start<P: Pool>(pool: &Arc<P>) -> io::Result<()> {
+        let pool = Arc::clone(pool);
         thread::Builder::new()
             .name("servedir-spawner".into())
-            .spawn(move || shared.workers.spawner(&shared))
+            .spawn(move || pool.workers().spawner(&pool))
             .map(drop)
     }
 
@@ -104,7 +115,7 @@ impl Workers {
     }
 
     /// Starts as many threads as there are queued connections without one.
-    fn spawner(&self, shared: &Arc<Shared>) {
+    fn spawner<P: Pool>(&self, pool: &Arc<P>) {
         let mut state = self.lock();
         loop {
             state = self
@@ -118,22 +129,20 @@ impl Workers {
             state.starting += needed;
             drop(state);
             for _ in 0..needed {
-                let worker_shared = Arc::clone(shared);
+                let worker_pool = Arc::clone(pool);
                 let started = thread::Builder::new()
                     .name("servedir-conn".into())
                     .stack_size(STACK_SIZE)
-                    .spawn(move || worker_shared.workers.run(&worker_shared));
+                    .spawn(move || worker_pool.workers().run(&*worker_pool));
                 if let Err(e) = started {
-                    shared
-                        .start_errors
-                        .report(format_args!("cannot start a connection thread: {e}"));
+                    pool.cannot_start(&e);
                     let job = {
                         let mut state = self.lock();
                         state.starting -= 1;
                         state.jobs.pop_back()
                     };
                     if let Some((stream, _slot)) = job {
-                        refuse(&stream, Status::ServiceUnavailable, &shared.ctx);
+                        pool.turn_away(&stream);
                     }
                 }
             }
@@ -142,7 +151,7 @@ impl Workers {
     }
 
     /// A thread's life: take a connection, serve it, repeat; exit when idle too long.
-    fn run(&self, shared: &Shared) {
+    fn run<P: Pool>(&self, pool: &P) {
         let mut state = self.lock();
         state.starting -= 1;
         loop {
@@ -168,7 +177,7 @@ impl Workers {
             drop(state);
             {
                 let (stream, _slot) = &job;
-                serve_connection(stream, &shared.ctx);
+                pool.serve(stream);
             }
             // The slot is released and the socket closed before waiting for more work.
             drop(job);

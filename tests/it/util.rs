@@ -1,8 +1,14 @@
 //! Test support: temp roots, the real binary on port 0 (`TestServer`), raw-socket HTTP,
-//! and `both_modes!`, which runs a behaviour test in thread and process mode.
+//! `both_modes!`, which runs a behaviour test in thread and process mode, and the one
+//! seeded generator of the integration tests.
+//!
+//! A test that fails while a `TestServer` is alive prints the server's stderr and the
+//! last requests sent through these helpers (ripgrep's `expect_success` idea), so a
+//! failed assertion says what the server saw and said.
 
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,7 +17,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use servedir::Mode;
@@ -124,26 +130,73 @@ impl Site {
 
 /// Deterministic non-repeating-looking bytes, so an offset error cannot go unnoticed.
 pub fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    let mut rng = XorShift(0x1234_5678);
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+/// The seeded xorshift generator of the integration tests: the same generator as the
+/// unit tests' `testutil::XorShift` (which these tests cannot reach: it is crate-private).
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The generator for a randomized test: seeded from `SERVEDIR_SEED` when set, else
+    /// from the clock so that every run tries new cases; printed either way so a failure
+    /// can be replayed.
+    pub fn from_env() -> XorShift {
+        let seed = std::env::var("SERVEDIR_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            });
+        println!("seed {seed} (re-run with SERVEDIR_SEED={seed})");
+        XorShift(seed | 1)
+    }
+
+    /// The next number of the sequence.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    /// True once in `one_in` times, on average.
+    pub fn chance(&mut self, one_in: u64) -> bool {
+        self.below(one_in) == 0
+    }
 }
 
 /// The real `servedir` binary, serving a root on 127.0.0.1 and an ephemeral port.
 pub struct TestServer {
     child: Child,
     pub addr: SocketAddr,
+    mode: Mode,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread copying stderr, done once the server and its children are gone.
+    stderr_reader: Option<JoinHandle<()>>,
     /// Held open and never read (see [`TestServer::start_stdout_unread`]).
     unread_stdout: Option<ChildStdout>,
+    /// The last requests sent through this file's helpers, printed if a test fails.
+    sent: Mutex<VecDeque<String>>,
 }
+
+/// How many requests a failing test prints, and how much of each.
+const SENT_KEPT: usize = 8;
+const SENT_CHARS: usize = 600;
 
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_servedir")
@@ -189,12 +242,12 @@ impl TestServer {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("start servedir");
         let (stdout, unread_stdout) = if read_stdout {
-            (drain(child.stdout.take().unwrap(), None), None)
+            (drain(child.stdout.take().unwrap(), None).0, None)
         } else {
             (Arc::default(), child.stdout.take())
         };
         let (tx, rx) = mpsc::channel();
-        let stderr = drain(child.stderr.take().unwrap(), Some(tx));
+        let (stderr, stderr_reader) = drain(child.stderr.take().unwrap(), Some(tx));
         let addr = match rx.recv_timeout(IO_TIMEOUT) {
             Ok(addr) => addr,
             Err(_) => {
@@ -210,10 +263,48 @@ impl TestServer {
         TestServer {
             child,
             addr,
+            mode,
             stdout,
             stderr,
+            stderr_reader: Some(stderr_reader),
             unread_stdout,
+            sent: Mutex::default(),
         }
+    }
+
+    /// Remembers a request sent through a helper, for [`TestServer`]'s failure report.
+    pub fn note_sent(&self, request: impl Into<String>) {
+        let mut request = request.into();
+        if request.len() > SENT_CHARS {
+            let cut = (0..=SENT_CHARS)
+                .rev()
+                .find(|&i| request.is_char_boundary(i));
+            request.truncate(cut.unwrap_or(0));
+            request.push_str(" [...]");
+        }
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if sent.len() == SENT_KEPT {
+            sent.pop_front();
+        }
+        sent.push_back(request);
+    }
+
+    /// What a failing test prints: the server's stderr and the last requests sent.
+    fn failure_report(&self) -> String {
+        let stderr = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        let mut report = format!(
+            "---- servedir ({} mode, pid {}) stderr ----\n{}",
+            self.mode.as_str(),
+            self.child.id(),
+            String::from_utf8_lossy(&stderr)
+        );
+        report.push_str("---- last requests sent through tests/it/util.rs, oldest first ----\n");
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        for request in sent.iter() {
+            report.push_str(request);
+            report.push('\n');
+        }
+        report
     }
 
     pub fn pid(&self) -> u32 {
@@ -235,7 +326,7 @@ impl TestServer {
     /// Starts reading a stdout left unread by [`TestServer::start_stdout_unread`].
     pub fn read_stdout_now(&mut self) {
         if let Some(pipe) = self.unread_stdout.take() {
-            self.stdout = drain(pipe, None);
+            self.stdout = drain(pipe, None).0;
         }
     }
 
@@ -279,6 +370,7 @@ impl TestServer {
 
     /// GET with a fresh client; panics on transport errors.
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.note_sent(format!("reqwest: GET {}", self.url(path)));
         client().get(self.url(path)).send().expect("request")
     }
 }
@@ -296,16 +388,32 @@ impl Drop for TestServer {
                 .stderr(Stdio::null())
                 .status();
         }
+        if thread::panicking() {
+            // A failed assertion: show what the server said and what it was sent. Its
+            // stderr is complete once the pipe has closed (bounded: a child may linger).
+            let start = Instant::now();
+            while self
+                .stderr_reader
+                .as_ref()
+                .is_some_and(|r| !r.is_finished())
+                && start.elapsed() < Duration::from_secs(1)
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            eprintln!("{}", self.failure_report());
+        }
     }
 }
 
+/// Copies `pipe` into a buffer on a thread of its own; with `listening`, sends the address
+/// of the server's `listening on` line there.
 fn drain(
     mut pipe: impl Read + Send + 'static,
     listening: Option<mpsc::Sender<SocketAddr>>,
-) -> Arc<Mutex<Vec<u8>>> {
+) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
     let sink = Arc::new(Mutex::new(Vec::new()));
     let out = Arc::clone(&sink);
-    thread::spawn(move || {
+    let reader = thread::spawn(move || {
         if let Some(tx) = listening {
             let mut reader = BufReader::new(pipe);
             let mut line = String::new();
@@ -328,7 +436,7 @@ fn drain(
             out.lock().unwrap().extend_from_slice(&buf[..n]);
         }
     });
-    sink
+    (sink, reader)
 }
 
 pub fn children_of(pid: u32) -> Vec<u32> {
@@ -436,6 +544,7 @@ pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> Raw {
 
 /// Sends `request` on a new connection and reads one response.
 pub fn exchange(server: &TestServer, request: &[u8]) -> Raw {
+    server.note_sent(format!("{:?}", String::from_utf8_lossy(request)));
     let mut s = server.connect();
     s.write_all(request).unwrap();
     read_response(&mut BufReader::new(s), request.starts_with(b"HEAD "))

@@ -17,7 +17,7 @@ use crate::cli::{self, Action};
 use crate::context::Context;
 use crate::http::request::{parse_head, Parsed};
 use crate::respond::respond;
-use crate::response::{send, write_head, Persistence};
+use crate::response::{transmit, Persistence, Wire};
 use crate::testutil::TempDir;
 
 /// The `Date` every response here carries: 2023-11-14 22:13:20 UTC.
@@ -158,17 +158,15 @@ pub(super) fn req(server: &Server, method: &str, path: &str, headers: &[&str]) -
         panic!("not a complete, valid head: {text:?}");
     };
     let (resp, defect) = respond(&head, &server.ctx);
-    let mut out = Vec::new();
-    write_head(
-        &mut out,
-        &resp,
-        NOW,
-        Persistence::KeepAlive,
-        &server.ctx.headers,
-    );
-    let head_len = out.len();
-    let mut wire = Vec::new();
-    send(&mut wire, &mut out, resp.body, method != "HEAD").unwrap();
+    let (mut out, mut wire) = (Vec::new(), Vec::new());
+    let how = Wire {
+        now: NOW,
+        persistence: Persistence::KeepAlive,
+        body: method != "HEAD",
+    };
+    let (head_len, sent) = transmit(&mut wire, &mut out, resp, how, &server.ctx.headers);
+    sent.unwrap();
+    let head_len = head_len as usize;
     let head_text = String::from_utf8(wire[..head_len].to_vec()).unwrap();
     let status = head_text[9..12].parse().unwrap();
     let headers = headers_of(&head_text);
