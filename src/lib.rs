@@ -21,24 +21,34 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! # The request pipeline
-//! Every connection, in either mode, runs the same handler (`connection.rs`):
-//! 1. Read the request head in chunks of at most 1 KiB, under a deadline and a size limit
-//!    (`request.rs`); bytes after the head stay buffered for the next pipelined request.
-//! 2. Parse and check it: request line, version, header syntax, exactly one `Host`.
-//! 3. Decide how to frame a request body: read and discard a small one, refuse (answer,
-//!    then close) a large or chunked one, 400 for ambiguous framing.
-//! 4. Refuse methods other than GET and HEAD (405 or 501, with `Allow`).
-//! 5. Reduce the target to clean segments (`target.rs`): query dropped, decoded once,
-//!    `.`/`..` resolved without ever climbing above the root.
-//! 6. Find it on disk (`resolve.rs`): hidden names, symlinks out of the root, directories
-//!    (301 to add the slash, then `index.html`), non-regular files.
-//!    Open it (`filecache.rs`): a small file unchanged for a second is served from
-//!    memory, checked against the metadata just fetched (device, inode, size, mtime, ctime);
-//!    anything else is opened without blocking and verified through its descriptor to be
-//!    what the policy allows (`open.rs`), whatever happened to its name meanwhile.
-//! 7. Write the head and stream the body (`response.rs`), log one line (`log.rs`), and keep
-//!    the connection for the next request unless either side said close.
+//! # The map: the folders read as the pipeline
+//! - `main.rs` → [`run_command_line`] (`cli/`): one option table (`cli/options.rs`) gives
+//!   parsing, `--help` and a process-mode child's arguments; the result is a [`Config`]
+//!   (`config.rs`).
+//! - `server/`: [`Server::bind`] binds the listeners; accept loops take connections
+//!   under the cap (`slots.rs`) and hand each to a pooled thread (`workers.rs`) or a child
+//!   process started from the executable opened at bind (`process.rs`, `exe.rs`).
+//!   [`ServerHandle`] (`handle.rs`) is a spawned server and its shutdown. Nothing here
+//!   parses a byte.
+//! - `connection/`: `serve_connection`, the one handler both modes run, only moves bytes:
+//!   1. read a head in chunks of at most 1 KiB, under a deadline and a size limit; bytes
+//!      after it stay buffered for the next pipelined request;
+//!   2. parse it (`http/request.rs`) and decide how to frame a body (`http/framing.rs`):
+//!      read and drop a small one, refuse a large or chunked one, 400 for ambiguity;
+//!   3. ask the response layer (`respond/`) which response, and why if it is a refusal;
+//!   4. send it through the one send path (`response.rs`'s `transmit`, through the
+//!      minimum-rate writer `paced.rs`), log it (`record.rs`, `log.rs`), linger if input
+//!      may remain, and go round again while the connection may persist.
+//! - `respond/`: which response, in stages named in its module doc: method
+//!   (`method.rs`), target (`http/target.rs`), lookup (`resolve.rs` by name,
+//!   `policy.rs` the rules, then `filecache.rs` and `open.rs`: opened without blocking and
+//!   verified through the descriptor), fallback (`fallback.rs`), file representation
+//!   (`file.rs`), listing (`listing.rs`, `page.rs`). It reads no socket.
+//! - `http/`: pure HTTP (head, framing, status, target, dates, conditionals, ranges,
+//!   codings, media types): no filesystem, no sockets; tested as tables.
+//! - Beside them: `context.rs` (what one server's connections share), `errors.rs` (what
+//!   an `io::Error` means), `log.rs` (the access log and diagnostics, through bounded
+//!   queues that never block a connection).
 //!
 //! # Modes
 //! [`Mode::Thread`] serves each connection on its own thread; [`Mode::Process`] in its own
@@ -46,20 +56,11 @@
 //! standard input. See [`Config::process_exe`].
 //!
 //! # Security properties
-//! - Nothing outside the root is read: `..` is resolved on the decoded path before any
-//!   filesystem access and a path that climbs above the root is refused
-//!   (`target::tests::hostile_targets`, `target::tests::random_hostile_targets_never_escape`,
-//!   integration test `wire::traversal_never_reaches_a_file_beside_the_root`); symlinks leading out of the root are 404 unless
-//!   allowed (`resolve::tests::table`); what is sent comes from an object verified after
-//!   it was opened, so a name swapped mid-request cannot lead out (`open.rs`,
-//!   integration tests `races::*`).
-//! - Dot-files are 404 unless `hidden` (`resolve::tests::table`).
-//! - Request heads are bounded in size, header count and time (`request::tests::limits`,
-//!   integration tests `wire::large_heads_within_and_beyond_the_limit`); writes time out.
-//! - A redirect `Location` is rebuilt from clean segments, so it never starts with `//`
-//!   (`target::tests::encoded_path_never_starts_with_two_slashes`).
-//! - Error bodies never contain internal details; log lines escape control characters
-//!   (`log::tests::client_bytes_cannot_inject_escapes_or_lines`).
+//! The README's "Security properties" lists each with the tests that prove it: nothing
+//! outside the root is read, even when names are swapped mid-request (`respond/open.rs`);
+//! dot-files stay private; request heads are bounded in size, count and time; slow
+//! readers and stalled log readers cannot hold the server; redirects are never
+//! protocol-relative; error bodies carry no internal detail and log lines are escaped.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
