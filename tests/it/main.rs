@@ -1,5 +1,6 @@
 //! Integration tests: the real `servedir` binary over real sockets, in both modes.
 
+mod fixture;
 mod util;
 
 mod browser;

@@ -12,9 +12,8 @@ use std::collections::VecDeque;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -52,132 +51,7 @@ macro_rules! both_modes {
     };
 }
 
-/// A fresh directory, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("servedir-it-{}-{n}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-pub const SECRET: &str = "TOP SECRET: this file lies beside the root";
-
-/// A site: `base/root` is served, `base/secret.txt` lies beside it.
-pub struct Site {
-    pub base: TempDir,
-}
-
-impl Site {
-    pub fn new(name: &str) -> Site {
-        let base = TempDir::new(name);
-        let root = base.path().join("root");
-        let files: &[(&str, &[u8])] = &[
-            ("index.html", b"<h1>home</h1>\n"),
-            ("hello.txt", b"hello\n"),
-            ("a b.txt", b"spaced\n"),
-            ("caf\u{e9}.txt", b"accent\n"),
-            ("style.css", b"body{}\n"),
-            ("app.js", b"export{};\n"),
-            ("data.json", b"{}\n"),
-            ("UPPER.HTML", b"<p>upper</p>\n"),
-            ("unknown.xyz", b"?\n"),
-            ("dir/index.html", b"<h1>dir</h1>\n"),
-            ("dir/page.html", b"<p>page</p>\n"),
-            ("noindex/x.txt", b"x\n"),
-            ("evil.com/index.html", b"not a redirect target\n"),
-            (".hidden.txt", b"hidden\n"),
-            (".git/config", b"[core]\n"),
-        ];
-        for (name, bytes) in files {
-            let path = root.join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, bytes).unwrap();
-        }
-        fs::write(base.path().join("secret.txt"), SECRET).unwrap();
-        std::os::unix::fs::symlink(base.path().join("secret.txt"), root.join("link-out.txt"))
-            .unwrap();
-        std::os::unix::fs::symlink("hello.txt", root.join("link-in.txt")).unwrap();
-        Site { base }
-    }
-
-    pub fn root(&self) -> PathBuf {
-        self.base.path().join("root")
-    }
-
-    /// Adds a file of `len` deterministic bytes; returns them.
-    pub fn add_big(&self, name: &str, len: usize) -> Vec<u8> {
-        let data = pattern(len);
-        fs::write(self.root().join(name), &data).unwrap();
-        data
-    }
-}
-
-/// Deterministic non-repeating-looking bytes, so an offset error cannot go unnoticed.
-pub fn pattern(len: usize) -> Vec<u8> {
-    let mut rng = XorShift(0x1234_5678);
-    (0..len).map(|_| rng.next() as u8).collect()
-}
-
-/// The seeded xorshift generator of the integration tests: the same generator as the
-/// unit tests' `testutil::XorShift` (which these tests cannot reach: it is crate-private).
-pub struct XorShift(pub u64);
-
-impl XorShift {
-    /// The generator for a randomized test: seeded from `SERVEDIR_SEED` when set, else
-    /// from the clock so that every run tries new cases; printed either way so a failure
-    /// can be replayed.
-    pub fn from_env() -> XorShift {
-        let seed = std::env::var("SERVEDIR_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(1)
-            });
-        println!("seed {seed} (re-run with SERVEDIR_SEED={seed})");
-        XorShift(seed | 1)
-    }
-
-    /// The next number of the sequence.
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number below `n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    /// True once in `one_in` times, on average.
-    pub fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-}
+pub use crate::fixture::{pattern, Site, TempDir, XorShift, SECRET};
 
 /// The real `servedir` binary, serving a root on 127.0.0.1 and an ephemeral port.
 pub struct TestServer {

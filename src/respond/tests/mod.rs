@@ -11,83 +11,16 @@ mod http;
 mod listing;
 
 use std::fs;
-use std::path::PathBuf;
 
 use crate::cli::{self, Action};
 use crate::context::Context;
 use crate::http::request::{parse_head, Parsed};
 use crate::respond::respond;
 use crate::response::{transmit, Persistence, Wire};
-use crate::testutil::TempDir;
+pub(super) use crate::testutil::{Site, TempDir, SECRET};
 
 /// The `Date` every response here carries: 2023-11-14 22:13:20 UTC.
 pub(super) const NOW: u64 = 1_700_000_000;
-
-/// Stands in for the file beside the root that must never be served.
-pub(super) const SECRET: &str = "TOP SECRET: this file lies beside the root";
-
-/// A site: `base/root` is served, `base/secret.txt` lies beside it (as in `tests/it`).
-pub(super) struct Site {
-    pub base: TempDir,
-}
-
-impl Site {
-    pub fn new(name: &str) -> Site {
-        let base = TempDir::new(name);
-        let root = base.path().join("root");
-        let files: &[(&str, &[u8])] = &[
-            ("index.html", b"<h1>home</h1>\n"),
-            ("hello.txt", b"hello\n"),
-            ("a b.txt", b"spaced\n"),
-            ("caf\u{e9}.txt", b"accent\n"),
-            ("style.css", b"body{}\n"),
-            ("app.js", b"export{};\n"),
-            ("data.json", b"{}\n"),
-            ("UPPER.HTML", b"<p>upper</p>\n"),
-            ("unknown.xyz", b"?\n"),
-            ("dir/index.html", b"<h1>dir</h1>\n"),
-            ("dir/page.html", b"<p>page</p>\n"),
-            ("noindex/x.txt", b"x\n"),
-            ("evil.com/index.html", b"not a redirect target\n"),
-            (".hidden.txt", b"hidden\n"),
-            (".git/config", b"[core]\n"),
-        ];
-        for (name, bytes) in files {
-            let path = root.join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, bytes).unwrap();
-        }
-        fs::write(base.path().join("secret.txt"), SECRET).unwrap();
-        std::os::unix::fs::symlink(base.path().join("secret.txt"), root.join("link-out.txt"))
-            .unwrap();
-        std::os::unix::fs::symlink("hello.txt", root.join("link-in.txt")).unwrap();
-        Site { base }
-    }
-
-    pub fn root(&self) -> PathBuf {
-        self.base.path().join("root")
-    }
-
-    /// Adds a file of `len` deterministic bytes; returns them.
-    pub fn add_big(&self, name: &str, len: usize) -> Vec<u8> {
-        let data = pattern(len);
-        fs::write(self.root().join(name), &data).unwrap();
-        data
-    }
-}
-
-/// Deterministic non-repeating-looking bytes, so an offset error cannot go unnoticed.
-pub(super) fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
 
 /// The response layer of a server started as `servedir ARGS -- ROOT`: the `Context`
 /// `Server::bind` would build, from the same flag parser.
