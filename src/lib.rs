@@ -66,9 +66,9 @@
 #![warn(missing_docs)]
 
 mod cli;
+mod command;
 mod config;
 mod connection;
-mod context;
 mod errors;
 mod http;
 mod log;
@@ -78,7 +78,7 @@ mod server;
 #[cfg(test)]
 mod testutil;
 
-pub use cli::run_command_line;
+pub use command::run_command_line;
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::Server;

@@ -8,11 +8,11 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 
 use crate::http::date::HttpDate;
 use crate::http::request::Version;
 pub(crate) use crate::http::status::Status;
-use crate::respond::filecache::Source;
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("servedir/", env!("CARGO_PKG_VERSION"));
@@ -24,6 +24,15 @@ pub const INLINE_BODY_MAX: u64 = 32 * 1024;
 /// The buffer used while streaming a larger file body; allocated only for that body, so
 /// an idle connection stays small. std's `io::copy` would use 8 KiB and no sendfile.
 const STREAM_BUFFER: usize = 128 * 1024;
+
+/// Where a file response's bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    /// An open file, read while sending.
+    Disk(File),
+    /// The whole file, from memory.
+    Memory(Arc<[u8]>),
+}
 
 /// What follows the head.
 #[derive(Debug)]

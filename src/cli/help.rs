@@ -30,7 +30,7 @@ const MODES: [(&str, &str); 2] = [
 
 /// The `--help` text: every option with its default, the modes, and examples;
 /// no line is wider than 80 columns.
-pub(super) fn usage() -> String {
+pub(crate) fn usage() -> String {
     let defaults = Config::default();
     let root = defaults.root.display().to_string();
     let mut out = format!(

@@ -8,15 +8,13 @@ mod error;
 mod help;
 mod options;
 mod parse;
-mod run;
 mod scan;
 mod validate;
 mod values;
 
 pub(crate) use child::child_args;
-#[cfg(test)]
+pub(crate) use help::usage;
 pub(crate) use parse::{parse, Action};
-pub use run::run_command_line;
 
 /// Helpers for the unit tests of every file here.
 #[cfg(test)]

@@ -16,7 +16,6 @@ mod sendq;
 
 use crate::connection::paced::Paced;
 use crate::connection::record::Trace;
-use crate::context::Context;
 use crate::errors::is_timeout;
 use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
@@ -24,6 +23,7 @@ use crate::http::request::{head_len, parse_head, Parsed};
 use crate::http::status::Status;
 use crate::log::{self, Throttle};
 use crate::respond;
+use crate::respond::context::Context;
 use crate::response::{transmit, Persistence, Response, Wire};
 
 /// Bytes asked of the socket per read while a head is incomplete.

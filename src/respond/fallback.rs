@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::context::Context;
 use crate::http::request::Head;
 use crate::http::target::Target;
+use crate::respond::context::Context;
 use crate::respond::{file, find, Found, Opened};
 use crate::response::{Body, Response, Status};
 

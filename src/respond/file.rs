@@ -10,16 +10,16 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::DEFAULT_CACHE_CONTROL;
-use crate::context::Context;
 use crate::http::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::http::date::HttpDate;
 use crate::http::encoding::{ranked, Coding};
 use crate::http::mime;
 use crate::http::range::{decide, ByteRange, RangeDecision};
 use crate::http::request::Head;
-use crate::respond::filecache::Source;
+use crate::respond::context::Context;
 use crate::respond::resolve::sidecar;
 use crate::respond::Opened;
+use crate::response::Source;
 use crate::response::{Body, Part, Response, Status};
 
 /// The representation chosen for a request.

@@ -19,7 +19,7 @@
 //! the next request after that reads the file again. Such changes show within a second.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::io::{self, Read, Seek};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::respond::open;
 use crate::respond::policy::Policy;
+use crate::response::Source;
 
 /// Files larger than this are always streamed from disk.
 pub const ENTRY_MAX: u64 = 256 * 1024;
@@ -40,15 +41,6 @@ pub const REVALIDATE: Duration = Duration::from_secs(1);
 /// The budget of a process-mode child: it serves one connection, so its copies help only
 /// repeated requests on that connection, and thousands of children must stay small.
 pub const CHILD_BUDGET: usize = 256 * 1024 + 4096;
-
-/// Where a file response's bytes come from.
-#[derive(Debug)]
-pub enum Source {
-    /// An open file, read while sending.
-    Disk(File),
-    /// The whole file, from memory.
-    Memory(Arc<[u8]>),
-}
 
 /// Whole small files, shared by every connection of a server.
 #[derive(Debug)]
@@ -346,7 +338,7 @@ mod tests {
         let mtime = fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(Duration::from_millis(20)); // past a coarse timestamp tick
         fs::write(&path, b"secnd").unwrap();
-        File::options()
+        fs::File::options()
             .write(true)
             .open(&path)
             .unwrap()

@@ -11,6 +11,7 @@
 //!
 //! It reads no socket and writes nothing: `connection/` sends what it returns.
 
+pub(crate) mod context;
 mod fallback;
 mod file;
 pub(crate) mod filecache;
@@ -27,12 +28,12 @@ use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::context::{Context, PANIC_PATH};
 use crate::http::request::Head;
 use crate::http::target::Target;
-use crate::respond::filecache::Source;
+use crate::respond::context::{Context, PANIC_PATH};
 use crate::respond::listing::Listing;
 use crate::respond::resolve::{resolve, Resolved};
+use crate::response::Source;
 use crate::response::{Response, Status};
 
 /// Why a request was refused as malformed (400): for the operator's log, never the client.

@@ -24,9 +24,9 @@ mod workers;
 
 use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
-use crate::context::Context;
 use crate::http::status::Status;
 use crate::log::Throttle;
+use crate::respond::context::Context;
 use crate::server::exe::Exe;
 use crate::server::handle::ServerHandle;
 use crate::server::process::Children;

@@ -9,9 +9,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::connection::{refuse, serve_connection};
-use crate::context::Context;
 use crate::http::status::Status;
 use crate::log::Throttle;
+use crate::respond::context::Context;
 use crate::server::exe::Exe;
 use crate::server::slots::Slots;
 use crate::server::workers::{Pool, Workers};

@@ -13,8 +13,8 @@ mod listing;
 use std::fs;
 
 use crate::cli::{self, Action};
-use crate::context::Context;
 use crate::http::request::{parse_head, Parsed};
+use crate::respond::context::Context;
 use crate::respond::respond;
 use crate::response::{transmit, Persistence, Wire};
 pub(super) use crate::testutil::{Site, TempDir, SECRET};

@@ -1,6 +1,6 @@
 //! Runs the `servedir` command: parse, then print help or version, serve, or be process
 //! mode's child; prints what a user needs on stderr and picks the exit code. What the
-//! arguments mean is `parse.rs`'s business.
+//! arguments mean is `cli/`'s business; this is the one place that joins it to `server/`.
 
 use std::ffi::OsString;
 use std::io;
@@ -12,8 +12,7 @@ use crate::config::{Config, Mode};
 use crate::server::process::serve_inherited_connection;
 use crate::server::Server;
 
-use super::help::usage;
-use super::parse::{parse, Action};
+use crate::cli::{parse, usage, Action};
 
 /// Runs the `servedir` command with these arguments (without the program name) and
 /// returns its exit code: 0 done, 1 a runtime failure (said on stderr), 2 a usage error.
