@@ -31,9 +31,10 @@ use crate::cli::{parse, usage, Action};
 /// ```
 ///
 /// # Platform-specific behavior
-/// On Linux, process mode's children are started from `/proc/self/exe` (the running
-/// program, even if its file was replaced since), and a child names itself `servedir`
-/// in `/proc/self/comm`.
+/// On Linux, process mode's children run the very program this process runs, even if
+/// its file was replaced since: `Server::bind` opens `/proc/self/exe` once and starts
+/// each child through that open file (`/proc/self/fd/N`), and a child names itself
+/// `servedir` in `/proc/self/comm`.
 pub fn run_command_line<I>(args: I) -> ExitCode
 where
     I: IntoIterator,

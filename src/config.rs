@@ -1,6 +1,7 @@
-//! What a server is told to do: [`Config`], [`Mode`] and [`Limits`], with defaults.
+//! What a server is told to do: [`Config`], [`Mode`] and [`Limits`], with their defaults
+//! and `Config::check`, and the observer's [`Record`] and [`Observer`] types.
 //!
-//! Plain data only: no parsing (that is `cli.rs`) and no I/O (that is `server.rs`).
+//! No parsing of arguments (that is `cli/`) and no I/O (that is `server/`).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -169,6 +170,15 @@ pub(crate) fn deadline(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(FAR_FUTURE)).unwrap_or(now)
 }
 
+/// The smallest `max_head_bytes` that can serve anything: a request line and a `Host`.
+/// A macro, so that `--help` can say it with `concat!` and never disagree.
+macro_rules! min_head_bytes {
+    () => {
+        256
+    };
+}
+pub(crate) use min_head_bytes;
+
 /// Everything a [`Server`](crate::Server) needs to know.
 ///
 /// `Config::default()` serves `html/` on 127.0.0.1 and ::1, port 7890, in thread mode,
@@ -269,10 +279,12 @@ impl Config {
         let l = &self.limits;
         // The command line refuses these too: each would make every request fail.
         let cap = l.connection_cap(self.mode);
-        if cap == 0 || l.max_headers == 0 || l.max_head_bytes < 256 {
+        if cap == 0 || l.max_headers == 0 || l.max_head_bytes < min_head_bytes!() {
             return Err(format!(
-                "limits too small to serve anything: max_connections {cap}, max_headers {}, max_head_bytes {} (at least 1, 1 and 256)",
-                l.max_headers, l.max_head_bytes
+                "limits too small to serve anything: max_connections {cap}, max_headers {}, max_head_bytes {} (at least 1, 1 and {})",
+                l.max_headers,
+                l.max_head_bytes,
+                min_head_bytes!()
             ));
         }
         let timeouts = [

@@ -22,14 +22,15 @@
 //! ```
 //!
 //! # The map: the folders read as the pipeline
-//! - `main.rs` → [`run_command_line`] (`cli/`): one option table (`cli/options.rs`) gives
-//!   parsing, `--help` and a process-mode child's arguments; the result is a [`Config`]
+//! - `main.rs` → [`run_command_line`] (`command.rs`), which joins the command line
+//!   (`cli/`: one option table, `cli/options.rs`, gives parsing, `--help` and a
+//!   process-mode child's arguments) to the server; the result is a [`Config`]
 //!   (`config.rs`).
 //! - `server/`: [`Server::bind`] binds the listeners; accept loops take connections
 //!   under the cap (`slots.rs`) and hand each to a pooled thread (`workers.rs`) or a child
-//!   process started from the executable opened at bind (`process.rs`, `exe.rs`).
-//!   [`ServerHandle`] (`handle.rs`) is a spawned server and its shutdown. Nothing here
-//!   parses a byte.
+//!   process started from the executable opened at bind (`process.rs`, `exe.rs`); what
+//!   they share is `shared.rs`. [`ServerHandle`] (`handle.rs`) is a spawned server and
+//!   its shutdown. Nothing here parses a byte.
 //! - `connection/`: `serve_connection`, the one handler both modes run, only moves bytes:
 //!   1. read a head in chunks of at most 1 KiB, under a deadline and a size limit; bytes
 //!      after it stay buffered for the next pipelined request;
@@ -37,17 +38,17 @@
 //!      read and drop a small one, refuse a large or chunked one, 400 for ambiguity;
 //!   3. ask the response layer (`respond/`) which response, and why if it is a refusal;
 //!   4. send it through the one send path (`response.rs`'s `transmit`, through the
-//!      minimum-rate writer `paced.rs`), log it (`record.rs`, `log.rs`), linger if input
-//!      may remain, and go round again while the connection may persist.
-//! - `respond/`: which response, in stages named in its module doc: method
-//!   (`method.rs`), target (`http/target.rs`), lookup (`resolve.rs` by name,
+//!      minimum-rate writer `paced.rs`, which asks `sendq.rs` what the client has not
+//!      received), log it (`record.rs`, `log.rs`), linger if input may remain, and go
+//!      round again while the connection may persist.
+//! - `respond/`: which response, in stages named in its module doc, with what one
+//!   server's requests share (`context.rs`): method (`method.rs`), target (`http/target.rs`), lookup (`resolve.rs` by name,
 //!   `policy.rs` the rules, then `filecache.rs` and `open.rs`: opened without blocking and
 //!   verified through the descriptor), fallback (`fallback.rs`), file representation
 //!   (`file.rs`), listing (`listing.rs`, `page.rs`). It reads no socket.
 //! - `http/`: pure HTTP (head, framing, status, target, dates, conditionals, ranges,
 //!   codings, media types): no filesystem, no sockets; tested as tables.
-//! - Beside them: `context.rs` (what one server's connections share), `errors.rs` (what
-//!   an `io::Error` means), `log.rs` (the access log and diagnostics, through bounded
+//! - Beside them: `errors.rs` (what an `io::Error` means), `log.rs` (the access log and diagnostics, through bounded
 //!   queues that never block a connection).
 //!
 //! # Modes

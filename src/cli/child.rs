@@ -46,9 +46,9 @@ mod tests {
     use crate::cli::testkit::*;
     use crate::config::{Limits, Mode};
 
-    /// The fields a child uses; the rest (bind, port, mode, process_exe) it ignores.
-    /// Everything a child uses: the whole config but for what only the parent needs, so
-    /// a field added later is covered without touching this test.
+    /// Everything a child uses: the whole config but for what only the parent needs
+    /// (bind, port, mode, process_exe), so a field added later is covered without
+    /// touching this test.
     fn child_view(c: &Config) -> Config {
         let d = Config::default();
         Config {

@@ -14,13 +14,8 @@ pub(super) const VERSION: &str = "--version";
 /// The hidden flag that makes `parse` return `Action::Child`; not in `--help`.
 pub(super) const CHILD_FLAG: &str = "--serve-child";
 
-/// Smallest `--max-head-bytes` the command line accepts. A macro so that the help text
-/// below can say it with `concat!` and never disagree.
-macro_rules! min_head_bytes {
-    () => {
-        256
-    };
-}
+use crate::config::min_head_bytes;
+/// Smallest `--max-head-bytes` the command line accepts: the one `Config::check` takes.
 const MIN_HEAD_BYTES: u64 = min_head_bytes!();
 
 /// One option of the command line.

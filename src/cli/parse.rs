@@ -20,8 +20,8 @@ pub(crate) enum Action {
     Version,
     /// Hidden: process mode's child, which serves the one connection on its stdin.
     ///
-    /// Only root, limits, `hidden`, `follow_symlinks` and `access_log` are meaningful;
-    /// bind, port and mode keep their defaults (`child_args` does not pass them).
+    /// Everything the parent's config says but bind, port, mode and `process_exe`, which
+    /// only the parent needs (`child_args` does not pass them).
     Child(Config),
 }
 

@@ -1,4 +1,5 @@
-//! Content negotiation for precompressed files: does `Accept-Encoding` allow a coding?
+//! Weighted lists (RFC 9110 §12.4.2): which precompressed coding `Accept-Encoding` allows
+//! best, and how much `Accept` wants a media type (for listings' HTML or JSON).
 //!
 //! Pure. It only answers for the codings servedir can serve from a sidecar file (`br`,
 //! `gzip`); it never compresses anything (std has no codec).

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::http::request::Head;
 use crate::http::target::Target;
 use crate::respond::context::Context;
-use crate::respond::{file, find, Found, Opened};
+use crate::respond::{file, lookup, Found, Opened};
 use crate::response::{Body, Response, Status};
 
 /// The page served, with status 404, for any path that is not found, when it exists.
@@ -53,7 +53,7 @@ fn top_file(ctx: &Context, root: &Path, name: &str) -> Option<Opened> {
         trailing_slash: false,
         query: None,
     };
-    match find(ctx, root, &target) {
+    match lookup(ctx, root, &target) {
         Found::File(opened) => Some(opened),
         _ => None,
     }

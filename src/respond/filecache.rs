@@ -241,19 +241,10 @@ mod tests {
         follow_symlinks: true,
     };
 
-    struct Dir(PathBuf);
+    use crate::testutil::TempDir;
 
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn dir(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("servedir-cache-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        Dir(d)
+    fn dir(name: &str) -> TempDir {
+        TempDir::new(name)
     }
 
     /// Opens `path` the way a request does: lookup metadata first.
@@ -282,7 +273,7 @@ mod tests {
     #[test]
     fn a_settled_small_file_is_served_from_memory_after_one_read() {
         let d = dir("hit");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"hello").unwrap();
         let cache = eager();
         // The first open reads it from disk into memory; the second never opens it.
@@ -296,7 +287,7 @@ mod tests {
         // Writes through a shared mapping may leave the metadata alone; the copy's age
         // bounds how long they can go unseen.
         let d = dir("revalidate");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"hello").unwrap();
         let fills = |c: &FileCache| c.state.lock().unwrap().fills;
         let trusting = eager();
@@ -313,13 +304,13 @@ mod tests {
     #[test]
     fn recently_changed_and_large_files_come_from_disk() {
         let d = dir("fresh");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"hello").unwrap();
         let cautious = FileCache::new(64, 200, Duration::from_secs(3600), Duration::MAX);
         assert_eq!(open(&cautious, &path), Some((false, b"hello".to_vec(), 5)));
         assert_eq!(cautious.usage(), (0, 0));
 
-        let big = d.0.join("big.bin");
+        let big = d.path().join("big.bin");
         fs::write(&big, [7u8; 65]).unwrap();
         let cache = eager();
         assert_eq!(open(&cache, &big), Some((false, vec![7u8; 65], 65)));
@@ -329,7 +320,7 @@ mod tests {
     #[test]
     fn any_change_to_the_file_is_seen() {
         let d = dir("change");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"first").unwrap();
         let cache = eager();
         assert_eq!(open(&cache, &path).unwrap().1, b"first");
@@ -347,7 +338,7 @@ mod tests {
         assert_eq!(open(&cache, &path), Some((true, b"secnd".to_vec(), 5)));
 
         // Replaced by a different file under the same name.
-        let other = d.0.join("b.txt");
+        let other = d.path().join("b.txt");
         fs::write(&other, b"third!").unwrap();
         fs::rename(&other, &path).unwrap();
         assert_eq!(open(&cache, &path), Some((true, b"third!".to_vec(), 6)));
@@ -360,7 +351,7 @@ mod tests {
     #[test]
     fn a_file_gone_between_lookup_and_open_is_none() {
         let d = dir("gone");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"x").unwrap();
         let seen = fs::symlink_metadata(&path).unwrap();
         fs::remove_file(&path).unwrap();
@@ -374,12 +365,12 @@ mod tests {
     #[test]
     fn a_cached_name_swapped_for_a_link_out_of_the_root_gets_nothing() {
         let d = dir("swap");
-        let root = d.0.join("root");
+        let root = d.path().join("root");
         fs::create_dir_all(&root).unwrap();
         let root = fs::canonicalize(root).unwrap();
         let path = root.join("a.txt");
         fs::write(&path, b"inside").unwrap();
-        fs::write(d.0.join("secret.txt"), b"SECRET").unwrap();
+        fs::write(d.path().join("secret.txt"), b"SECRET").unwrap();
         let strict = Policy::default();
         let cache = eager();
         let seen = fs::metadata(&path).unwrap();
@@ -396,10 +387,10 @@ mod tests {
     fn the_budget_is_never_exceeded() {
         let d = dir("budget");
         // Room for three entries of 60 bytes (names 10.bin..29.bin, all as long).
-        let each = cost(&d.0.join("10.bin"), 60);
+        let each = cost(&d.path().join("10.bin"), 60);
         let cache = FileCache::new(64, 3 * each + each / 2, Duration::ZERO, Duration::MAX);
         for i in 10..30 {
-            let path = d.0.join(format!("{i}.bin"));
+            let path = d.path().join(format!("{i}.bin"));
             fs::write(&path, vec![i as u8; 60]).unwrap();
             assert_eq!(open(&cache, &path), Some((true, vec![i as u8; 60], 60)));
             let (counted, entries) = cache.usage();
@@ -410,7 +401,7 @@ mod tests {
         // Many tiny files count their bookkeeping too: the entry count stays bounded.
         let tiny = FileCache::new(64, 10 * ENTRY_OVERHEAD, Duration::ZERO, Duration::MAX);
         for i in 10..30 {
-            let path = d.0.join(format!("{i}.bin"));
+            let path = d.path().join(format!("{i}.bin"));
             fs::write(&path, b"t").unwrap();
             open(&tiny, &path).unwrap();
         }
@@ -420,7 +411,7 @@ mod tests {
     #[test]
     fn future_and_recent_times_are_not_settled() {
         let d = dir("times");
-        let path = d.0.join("a.txt");
+        let path = d.path().join("a.txt");
         fs::write(&path, b"x").unwrap();
         let meta = fs::metadata(&path).unwrap();
         let cache = FileCache::default();

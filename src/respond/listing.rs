@@ -284,18 +284,12 @@ mod tests {
         use std::os::unix::fs::symlink;
         use std::path::PathBuf;
 
-        struct TempRoot(PathBuf);
-        impl Drop for TempRoot {
-            fn drop(&mut self) {
-                let _ = fs::remove_dir_all(&self.0);
-            }
-        }
+        use crate::testutil::TempDir;
 
         /// base/secret.txt outside; base/root/ holding one of each kind of entry.
-        fn temp_root(name: &str) -> (TempRoot, PathBuf) {
-            let base = std::env::temp_dir()
-                .join(format!("servedir-listing-{}-{name}", std::process::id()));
-            let _ = fs::remove_dir_all(&base);
+        fn temp_root(name: &str) -> (TempDir, PathBuf) {
+            let guard = TempDir::new(name);
+            let base = guard.path().to_path_buf();
             let root = base.join("root");
             fs::create_dir_all(root.join("sub")).unwrap();
             fs::create_dir_all(root.join(".git")).unwrap();
@@ -318,7 +312,7 @@ mod tests {
             }
             fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), "x").unwrap();
             let root = fs::canonicalize(root).unwrap();
-            (TempRoot(base), root)
+            (guard, root)
         }
 
         fn listed(root: &Path, policy: Policy) -> Vec<(String, bool, u64)> {

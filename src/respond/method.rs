@@ -1,6 +1,8 @@
-//! The method stage, and with it all of CORS: GET and HEAD go on; with `--cors`, OPTIONS
-//! is answered as a preflight and every response carries [`CORS_FIELDS`]; any other
-//! method is 405 (known) or 501 (unknown) with `Allow`. It looks at nothing but the head.
+//! The method stage, and CORS's rules: GET and HEAD go on; with `--cors`, OPTIONS is
+//! answered as a preflight, and [`CORS_FIELDS`] names the fields every response carries
+//! (`context.rs` adds them, unless configured; `response.rs` writes configured fields
+//! in place of its own). Any other method is 405 (known) or 501 (unknown) with `Allow`.
+//! It looks at nothing but the head.
 
 use crate::http::request::{is_token, trim_ows, Head};
 use crate::response::{Body, Response, Status};

@@ -3,11 +3,16 @@
 //! 1. method (`method.rs`): GET and HEAD go on; OPTIONS is a CORS preflight with `--cors`;
 //!    anything else is 405 or 501 with `Allow`.
 //! 2. target (`http/target.rs`): clean segments, or 400 with the defect for the log.
-//! 3. lookup ([`find`]): by name (`resolve.rs`, rules in `policy.rs`), then opened and
+//! 3. root ([`Context::current_root`]): where the root leads now (a root given through a
+//!    symlink is followed per request).
+//! 4. lookup ([`lookup`]): by name (`resolve.rs`, rules in `policy.rs`), then opened and
 //!    verified (`filecache.rs`, `open.rs`), or a directory read (`listing.rs`).
-//! 4. fallback (`fallback.rs`): a miss becomes the SPA's index or the custom 404 page.
-//! 5. file representation (`file.rs`): sidecar selection, preconditions, range, validators.
-//! 6. listing (`page.rs`): HTML or JSON, weak ETag, 304.
+//! 5. fallback (`fallback.rs`): a miss becomes the SPA's index or the custom 404 page.
+//! 6. file representation (`file.rs`): sidecar selection, preconditions, range, validators.
+//! 7. listing (`page.rs`): HTML or JSON, weak ETag, 304.
+//!
+//! A 404 from stages 4-7 runs them once more if the root, a plain directory at start-up,
+//! has since been replaced by a symlink (`Context::root_replaced_by_link`).
 //!
 //! It reads no socket and writes nothing: `connection/` sends what it returns.
 
@@ -41,9 +46,7 @@ pub(crate) type Defect = &'static str;
 
 /// Decides the response to a well-formed head, and, when the request was bad, why.
 pub(crate) fn respond(head: &Head<'_>, ctx: &Context) -> (Response, Option<Defect>) {
-    if ctx.test_hooks && head.target == PANIC_PATH {
-        panic!("test hook: a deliberate panic in a connection handler");
-    }
+    test_hook(head, ctx);
     if let Some(refused) = method::check(head, ctx.config.cors) {
         return (refused, None);
     }
@@ -68,14 +71,22 @@ pub(crate) fn respond(head: &Head<'_>, ctx: &Context) -> (Response, Option<Defec
     }
 }
 
-/// Stages 3 to 6 for `target` below `root`.
+/// Debug builds with `SERVEDIR_TEST_HOOKS` set only: a request for [`PANIC_PATH`] panics,
+/// so tests can prove a panic ends one connection and nothing else.
+fn test_hook(head: &Head<'_>, ctx: &Context) {
+    if ctx.test_hooks && head.target == PANIC_PATH {
+        panic!("test hook: a deliberate panic in a connection handler");
+    }
+}
+
+/// Stages 4 to 7 for `target` below `root`.
 fn below(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
-    match find(ctx, root, target) {
+    match lookup(ctx, root, target) {
         Found::File(opened) => file::represent(head, ctx, root, opened),
         Found::Redirect(location) => {
             Response::error(Status::MovedPermanently).with("Location", location)
         }
-        Found::Listing(listing) => page::listing(head, target, &listing),
+        Found::Listing(listing) => page::render(head, target, &listing),
         Found::Missing => fallback::not_found(head, ctx, root, target),
         Found::Failed(e) => failure(head, &e),
     }
@@ -108,7 +119,7 @@ pub(crate) enum Found {
 /// The lookup stage: resolve `target` below `root` by name, then open and verify what it
 /// names (a file, or a directory to list). Whatever vanished or changed into something
 /// the policy refuses in between is [`Found::Missing`].
-pub(crate) fn find(ctx: &Context, root: &Path, target: &Target) -> Found {
+pub(crate) fn lookup(ctx: &Context, root: &Path, target: &Target) -> Found {
     let policy = ctx.rules.policy;
     match resolve(root, target, &ctx.rules) {
         Ok(Resolved::File { meta, path }) => match ctx.files.open(&path, &meta, root, policy) {

@@ -20,7 +20,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::respond::policy::{allowed, Policy};
-use crate::respond::resolve::{is_missing, lookup};
+use crate::respond::resolve::{is_missing, stat_allowed};
 
 /// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
 /// connection's thread past every timeout), and a terminal must not become ours. Regular
@@ -75,7 +75,7 @@ impl OpenDir {
     /// Whether `dir` (the path it was opened by) still names this directory; always true
     /// where it is read through its descriptor.
     pub fn still_at(&self, dir: &Path, root: &Path, policy: Policy) -> bool {
-        self.path != dir || is_same(&lookup(dir, root, policy).ok().flatten(), &self.meta)
+        self.path != dir || is_same(&stat_allowed(dir, root, policy).ok().flatten(), &self.meta)
     }
 }
 
@@ -169,7 +169,7 @@ fn verify(
 
 /// No descriptor path: what `path` leads to now, by the rules, must be what was opened.
 fn by_path(opened: &Metadata, path: &Path, root: &Path, policy: Policy) -> io::Result<Verified> {
-    let same = is_same(&lookup(path, root, policy)?, opened);
+    let same = is_same(&stat_allowed(path, root, policy)?, opened);
     Ok(if same { Verified::ByPath } else { Verified::No })
 }
 

@@ -16,7 +16,7 @@ use crate::response::{Body, Response, Status};
 
 /// The listing stage: JSON when the client asks for it, else HTML; with a weak ETag,
 /// so a revalidation that finds the directory unchanged costs a 304, not the page.
-pub(crate) fn listing(head: &Head<'_>, target: &Target, listing: &Listing) -> Response {
+pub(crate) fn render(head: &Head<'_>, target: &Target, listing: &Listing) -> Response {
     // JSON only when asked for by name and preferred to HTML: a browser's */* or an
     // equal preference gets the page.
     let accept = head.header("accept").unwrap_or("");

@@ -57,7 +57,7 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
     }
     let mut path = root.to_path_buf();
     path.extend(&target.segments);
-    let Some(meta) = lookup(&path, root, policy)? else {
+    let Some(meta) = stat_allowed(&path, root, policy)? else {
         return Ok(Resolved::NotFound);
     };
     if meta.is_dir() {
@@ -71,7 +71,7 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
         }
         let dir = path.clone();
         path.push(&rules.index);
-        match lookup(&path, root, policy)? {
+        match stat_allowed(&path, root, policy)? {
             Some(m) if m.is_file() => return Ok(Resolved::File { meta: m, path }),
             _ if rules.listing => return Ok(Resolved::Listing(dir)),
             _ => return Ok(Resolved::NotFound),
@@ -105,7 +105,7 @@ pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Si
     // One lstat in the common case: a plain file in a directory already checked.
     let mut meta = fs::symlink_metadata(&candidate).ok()?;
     if meta.is_symlink() {
-        meta = lookup(&candidate, root, policy).ok()??;
+        meta = stat_allowed(&candidate, root, policy).ok()??;
     }
     meta.is_file().then_some(Sidecar {
         path: candidate,
@@ -119,7 +119,11 @@ pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Si
 /// be served): a link must not open what its target's own name would not.
 ///
 /// This is a check of names, made before opening: `open.rs` verifies what was opened.
-pub(crate) fn lookup(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
+pub(crate) fn stat_allowed(
+    path: &Path,
+    root: &Path,
+    policy: Policy,
+) -> io::Result<Option<Metadata>> {
     match walk(path, root, policy) {
         Ok(meta) => Ok(Some(meta)),
         Err(e) if is_missing(&e) => Ok(None),
@@ -185,17 +189,11 @@ pub(crate) use crate::errors::is_missing;
 mod tests {
     use super::*;
 
-    struct TempRoot(PathBuf);
-    impl Drop for TempRoot {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::testutil::TempDir;
 
-    fn temp_root(name: &str) -> (TempRoot, PathBuf) {
-        let base =
-            std::env::temp_dir().join(format!("servedir-resolve-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
+    fn temp_root(name: &str) -> (TempDir, PathBuf) {
+        let guard = TempDir::new(name);
+        let base = guard.path().to_path_buf();
         let root = base.join("root");
         fs::create_dir_all(root.join("dir/sub")).unwrap();
         fs::create_dir_all(root.join("noindex")).unwrap();
@@ -222,7 +220,7 @@ mod tests {
             std::os::unix::fs::symlink(base.join("outside/.env"), root.join("env")).unwrap();
         }
         let root = fs::canonicalize(root).unwrap();
-        (TempRoot(base), root)
+        (guard, root)
     }
 
     fn run(root: &Path, raw: &str, policy: Policy) -> String {
@@ -375,7 +373,7 @@ mod tests {
     fn lookups_stay_below_the_root_byte_for_byte() {
         let (_guard, root) = temp_root("walk");
         let strict = Policy::default();
-        let found = |p: &Path, r: &Path| lookup(p, r, strict).unwrap().map(|m| m.len());
+        let found = |p: &Path, r: &Path| stat_allowed(p, r, strict).unwrap().map(|m| m.len());
         assert_eq!(found(&root.join("a.txt"), &root), Some(1));
         assert_eq!(found(&root.join("dir/index.html"), &root), Some(5));
         assert!(found(&root, &root).is_some_and(|_| fs::metadata(&root).unwrap().is_dir()));

@@ -48,7 +48,7 @@ fn crc32_matches_the_standard_check_value() {
 #[test]
 fn if_none_match_and_if_modified_since_give_304() {
     let (site, data) = site_with_data("304");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let full = req(&server, "GET", "/data.bin", &[]);
     assert_eq!(full.status, 200);
     assert_eq!(full.header("cache-control"), Some("no-cache"));
@@ -116,7 +116,7 @@ fn last_modified_and_the_etag_come_from_one_mtime() {
         .unwrap()
         .set_modified(mtime)
         .unwrap();
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let resp = server.get("/hello.txt");
     assert_eq!(
         resp.header("last-modified"),
@@ -146,7 +146,7 @@ fn last_modified_and_the_etag_come_from_one_mtime() {
 #[test]
 fn if_match_and_if_unmodified_since_give_412() {
     let (site, data) = site_with_data("412");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let etag = req(&server, "GET", "/data.bin", &[])
         .header("etag")
         .unwrap()
@@ -187,7 +187,7 @@ fn if_match_and_if_unmodified_since_give_412() {
 #[test]
 fn cache_control_is_configurable() {
     let site = Site::new("cache-control");
-    let server = Server::start(
+    let server = Harness::start(
         &site.root(),
         &["--quiet", "--cache-control", "public, max-age=60"],
     );
@@ -200,7 +200,7 @@ fn cache_control_is_configurable() {
 #[test]
 fn single_ranges_are_exact() {
     let (site, data) = site_with_data("range");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     for (range, first, last) in [
         ("bytes=0-99", 0, 99),
         ("bytes=100-", 100, 999),
@@ -252,7 +252,7 @@ fn head_ignores_range_and_shows_the_whole_representation() {
     // but GET; HEAD answered 206 (as nginx does). HEAD shows what a GET without
     // Range would get: 200, the full Content-Length, no Content-Range.
     let (site, _) = site_with_data("head-range");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let full = req(&server, "HEAD", "/data.bin", &[]);
     assert_eq!(
         (full.status, full.header("content-length")),
@@ -302,7 +302,7 @@ fn head_ignores_range_and_shows_the_whole_representation() {
 #[test]
 fn multiple_ranges_are_multipart_and_exact() {
     let (site, data) = site_with_data("multipart");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     // The harness checks that Content-Length is exactly the bytes sent.
     let resp = req(
         &server,
@@ -347,7 +347,7 @@ fn multiple_ranges_are_multipart_and_exact() {
 #[test]
 fn if_range_decides_between_part_and_whole() {
     let (site, data) = site_with_data("if-range");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let full = req(&server, "GET", "/data.bin", &[]);
     let etag = full.header("etag").unwrap();
     let lm = full.header("last-modified").unwrap();
@@ -403,7 +403,7 @@ fn a_sidecar_with_the_mtime_brotli_writes_is_served() {
         set(name, x + std::time::Duration::from_millis(700));
         set(&format!("{name}.br"), br_mtime);
     }
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let fresh = req(&server, "GET", "/fresh.txt", &["Accept-Encoding: br"]);
     assert_eq!(
         (
@@ -433,7 +433,7 @@ fn precompressed_sidecars_are_negotiated() {
     std::fs::write(site.root().join("page.txt"), &text).unwrap();
     let gz = gzip_stored(&text);
     std::fs::write(site.root().join("page.txt.gz"), &gz).unwrap();
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
 
     let plain = req(&server, "GET", "/page.txt", &[]);
     assert_eq!(plain.body, text);
@@ -546,7 +546,7 @@ fn precompressed_sidecars_are_negotiated() {
         (&b"\x89PNG not really"[..], None)
     );
 
-    let off = Server::start(&site.root(), &["--quiet", "--no-precompressed"]);
+    let off = Harness::start(&site.root(), &["--quiet", "--no-precompressed"]);
     let resp = req(&off, "GET", "/page.txt", &["Accept-Encoding: gzip, br"]);
     assert_eq!(
         (

@@ -31,14 +31,14 @@ fn listing_site(name: &str) -> Site {
 #[test]
 fn listings_are_off_by_default() {
     let site = listing_site("nolisting");
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     assert_eq!(req(&server, "GET", "/files/", &[]).status, 404);
 }
 
 #[test]
 fn listings_escape_every_name_and_hide_dot_files() {
     let site = listing_site("listing");
-    let server = Server::start(&site.root(), &["--quiet", "--listing"]);
+    let server = Harness::start(&site.root(), &["--quiet", "--listing"]);
     let resp = req(&server, "GET", "/files/", &[]);
     assert_eq!(resp.status, 200);
     assert_eq!(
@@ -93,7 +93,7 @@ fn listings_escape_every_name_and_hide_dot_files() {
     let sub_page = String::from_utf8(req(&server, "GET", "/files/Sub%20dir/", &[]).body).unwrap();
     assert!(sub_page.contains("Index of /files/Sub dir/"), "{sub_page}");
     assert!(sub_page.contains("href=\"../\""), "{sub_page}");
-    let hidden = Server::start(&site.root(), &["--quiet", "--listing", "--hidden"]);
+    let hidden = Harness::start(&site.root(), &["--quiet", "--listing", "--hidden"]);
     assert!(String::from_utf8(req(&hidden, "GET", "/files/", &[]).body)
         .unwrap()
         .contains(".secret"));
@@ -102,7 +102,7 @@ fn listings_escape_every_name_and_hide_dot_files() {
 #[test]
 fn listings_answer_json_when_asked() {
     let site = listing_site("listing-json");
-    let server = Server::start(&site.root(), &["--quiet", "--listing"]);
+    let server = Harness::start(&site.root(), &["--quiet", "--listing"]);
     let resp = req(&server, "GET", "/files/", &["Accept: application/json"]);
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("application/json"));
@@ -146,7 +146,7 @@ fn listings_answer_json_when_asked() {
 #[test]
 fn spa_fallback_serves_navigations_but_not_assets() {
     let site = Site::new("spa");
-    let server = Server::start(&site.root(), &["--quiet", "--spa"]);
+    let server = Harness::start(&site.root(), &["--quiet", "--spa"]);
     for path in ["/app/settings", "/users/42", "/deep/link/"] {
         let resp = req(&server, "GET", path, &[]);
         assert_eq!(
@@ -177,7 +177,7 @@ fn spa_fallback_serves_navigations_but_not_assets() {
     }
     // Real files are still themselves.
     assert_eq!(req(&server, "GET", "/hello.txt", &[]).body, b"hello\n");
-    let plain = Server::start(&site.root(), &["--quiet"]);
+    let plain = Harness::start(&site.root(), &["--quiet"]);
     assert_eq!(req(&plain, "GET", "/app/settings", &[]).status, 404);
 }
 
@@ -185,7 +185,7 @@ fn spa_fallback_serves_navigations_but_not_assets() {
 fn a_custom_404_page_keeps_the_status() {
     let site = Site::new("custom404");
     fs::write(site.root().join("404.html"), "<h1>lost</h1>\n").unwrap();
-    let server = Server::start(&site.root(), &["--quiet"]);
+    let server = Harness::start(&site.root(), &["--quiet"]);
     let resp = req(&server, "GET", "/nope/missing.png", &[]);
     assert_eq!(
         (resp.status, resp.body.as_slice()),
@@ -213,7 +213,7 @@ fn a_custom_404_page_keeps_the_status() {
 #[test]
 fn cors_headers_and_preflight() {
     let site = Site::new("cors");
-    let server = Server::start(&site.root(), &["--quiet", "--cors"]);
+    let server = Harness::start(&site.root(), &["--quiet", "--cors"]);
     let resp = req(
         &server,
         "GET",
@@ -267,7 +267,7 @@ fn cors_headers_and_preflight() {
         (204, None)
     );
     // Without --cors: no CORS fields, OPTIONS is not allowed.
-    let plain = Server::start(&site.root(), &["--quiet"]);
+    let plain = Harness::start(&site.root(), &["--quiet"]);
     assert_eq!(
         req(&plain, "GET", "/hello.txt", &[]).header("access-control-allow-origin"),
         None
@@ -278,7 +278,7 @@ fn cors_headers_and_preflight() {
 #[test]
 fn extra_headers_and_cross_origin_isolation() {
     let site = Site::new("headers");
-    let server = Server::start(
+    let server = Harness::start(
         &site.root(),
         &[
             "--quiet",
@@ -309,7 +309,7 @@ fn extra_headers_and_cross_origin_isolation() {
 fn a_configured_vary_adds_to_servedirs_own() {
     let site = Site::new("vary");
     std::fs::write(site.root().join("style.css.br"), b"BROTLI").unwrap();
-    let server = Server::start(&site.root(), &["--quiet", "-H", "Vary: Origin"]);
+    let server = Harness::start(&site.root(), &["--quiet", "-H", "Vary: Origin"]);
     let resp = req(&server, "GET", "/style.css", &["Accept-Encoding: br"]);
     assert_eq!((resp.status, resp.body.as_slice()), (200, &b"BROTLI"[..]));
     let vary: Vec<&str> = resp

@@ -6,7 +6,7 @@ use super::*;
 #[test]
 fn root_and_directories_serve_their_index() {
     let site = Site::new("index");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     let resp = server.get("/");
     assert_eq!(resp.status, 200);
     assert_eq!(header(&resp, "content-type"), "text/html; charset=utf-8");
@@ -20,7 +20,7 @@ fn root_and_directories_serve_their_index() {
 #[test]
 fn directory_without_slash_redirects_keeping_the_query() {
     let site = Site::new("redirect");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     let resp = server.get("/dir");
     assert_eq!(resp.status, 301);
     assert_eq!(header(&resp, "location"), "/dir/");
@@ -34,7 +34,7 @@ fn directory_without_slash_redirects_keeping_the_query() {
 #[test]
 fn missing_files_and_bad_shapes_are_404() {
     let site = Site::new("missing");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     for path in [
         "/nope",
         "/hello.txt/",
@@ -64,7 +64,7 @@ fn missing_files_and_bad_shapes_are_404() {
 #[test]
 fn hidden_and_symlink_flags_open_them_up() {
     let site = Site::new("flags");
-    let server = Server::start(&site.root(), &["--hidden", "--follow-symlinks"]);
+    let server = Harness::start(&site.root(), &["--hidden", "--follow-symlinks"]);
     assert_eq!(server.get("/.hidden.txt").text(), "hidden\n");
     assert_eq!(server.get("/.git/config").text(), "[core]\n");
     assert_eq!(server.get("/link-out.txt").text(), SECRET);
@@ -73,7 +73,7 @@ fn hidden_and_symlink_flags_open_them_up() {
 #[test]
 fn query_is_ignored_and_escapes_decoded_once() {
     let site = Site::new("decode");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     assert_eq!(server.get("/hello.txt?x=1#frag").text(), "hello\n");
     assert_eq!(server.get("/a%20b.txt").text(), "spaced\n");
     assert_eq!(server.get("/%68ello.txt").text(), "hello\n");
@@ -84,7 +84,7 @@ fn query_is_ignored_and_escapes_decoded_once() {
 #[test]
 fn content_types_follow_the_extension() {
     let site = Site::new("mime");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     for (path, ct) in [
         ("/style.css", "text/css; charset=utf-8"),
         ("/app.js", "text/javascript; charset=utf-8"),
@@ -101,7 +101,7 @@ fn content_types_follow_the_extension() {
 #[test]
 fn other_methods_get_405_or_501_with_allow() {
     let site = Site::new("methods");
-    let server = Server::start(&site.root(), &[]);
+    let server = Harness::start(&site.root(), &[]);
     // A request body is framed and discarded by `connection/` (tests/it/wire.rs).
     for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
         let resp = req(&server, method, "/hello.txt", &["Content-Length: 1"]);

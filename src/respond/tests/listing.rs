@@ -49,7 +49,7 @@ fn odd_site(name: &str) -> TempDir {
     base
 }
 
-/// Undoes the five escapes `listing::escape_html` makes, for an href value.
+/// Undoes the five escapes `page::escape_html` makes, for an href value.
 fn unescape_html(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -113,7 +113,7 @@ fn large_listings_show_the_first_entries_and_count_the_rest() {
     for i in 0..MAX_ENTRIES + 7 {
         fs::write(big.join(format!("f{i:04}")), "").unwrap();
     }
-    let server = Server::start(base.path(), &["--quiet", "--listing"]);
+    let server = Harness::start(base.path(), &["--quiet", "--listing"]);
 
     let resp = req(&server, "GET", "/big/", &[]);
     assert_eq!(resp.status, 200);
@@ -162,7 +162,7 @@ fn large_listings_show_the_first_entries_and_count_the_rest() {
 #[test]
 fn a_name_with_a_backslash_is_listed_and_served() {
     let base = odd_site("backslash");
-    let server = Server::start(base.path(), &["--quiet", "--listing"]);
+    let server = Harness::start(base.path(), &["--quiet", "--listing"]);
     let page = String::from_utf8(req(&server, "GET", "/odd/", &[]).body).unwrap();
     assert!(
         page.contains("<a href=\"./back%5Cslash.txt\">back\\slash.txt</a>"),
@@ -199,7 +199,7 @@ fn a_name_with_a_backslash_is_listed_and_served() {
 #[test]
 fn every_link_in_a_listing_answers_200() {
     let base = odd_site("everylink");
-    let server = Server::start(base.path(), &["--quiet", "--listing"]);
+    let server = Harness::start(base.path(), &["--quiet", "--listing"]);
     let page = String::from_utf8(req(&server, "GET", "/odd/", &[]).body).unwrap();
     let links = hrefs(&page);
     assert_eq!(links.len(), ODD.len() + 1, "{links:?}");
@@ -253,7 +253,7 @@ fn listings_have_a_weak_etag_and_answer_304() {
     let dir = base.path().join("d");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("a.txt"), "a").unwrap();
-    let server = Server::start(base.path(), &["--quiet", "--listing"]);
+    let server = Harness::start(base.path(), &["--quiet", "--listing"]);
     let mut tags = Vec::new();
     for accept in [&[][..], &[JSON][..]] {
         let first = req(&server, "GET", "/d/", accept);

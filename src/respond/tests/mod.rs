@@ -1,6 +1,6 @@
 //! In-process tests of the response layer: a temp root, a `Context` built from the very
 //! command-line flags the binary takes, a head parsed from raw bytes, [`respond`], and
-//! the bytes `write_head` and `send` would put on the wire, without a socket or a process.
+//! the bytes `response::transmit` puts on the wire, without a socket or a process.
 //!
 //! Integration tests (`tests/it/`) keep what needs real sockets or differs by mode; these
 //! hold the HTTP semantics that are the same in both (moved from there: same names).
@@ -23,13 +23,13 @@ pub(super) use crate::testutil::{Site, TempDir, SECRET};
 pub(super) const NOW: u64 = 1_700_000_000;
 
 /// The response layer of a server started as `servedir ARGS -- ROOT`: the `Context`
-/// `Server::bind` would build, from the same flag parser.
-pub(super) struct Server {
+/// `Harness::bind` would build, from the same flag parser.
+pub(super) struct Harness {
     ctx: Context,
 }
 
-impl Server {
-    pub fn start(root: &std::path::Path, args: &[&str]) -> Server {
+impl Harness {
+    pub fn start(root: &std::path::Path, args: &[&str]) -> Harness {
         let argv = args
             .iter()
             .map(|a| a.to_string())
@@ -37,10 +37,10 @@ impl Server {
         let Ok(Action::Serve(mut config)) = cli::parse(argv) else {
             panic!("not a serve command: {args:?}");
         };
-        // As `Server::bind` does: canonical for serving, absolute for following a link.
+        // As `Harness::bind` does: canonical for serving, absolute for following a link.
         let canonical = fs::canonicalize(&config.root).unwrap();
         config.root = std::path::absolute(&config.root).unwrap();
-        Server {
+        Harness {
             ctx: Context::new(config, canonical),
         }
     }
@@ -77,7 +77,7 @@ impl Raw {
 
 /// `method path HTTP/1.1` with `Host` and `headers`, answered in-process: the head and
 /// body exactly as `connection/` would send them (HEAD sends no body).
-pub(super) fn req(server: &Server, method: &str, path: &str, headers: &[&str]) -> Raw {
+pub(super) fn req(server: &Harness, method: &str, path: &str, headers: &[&str]) -> Raw {
     let mut text = format!("{method} {path} HTTP/1.1\r\nHost: t\r\n");
     for h in headers {
         text.push_str(h);
@@ -134,7 +134,7 @@ fn headers_of(head: &str) -> Vec<(String, String)> {
 }
 
 /// `GET path`, as `tests/it`'s helper of that name.
-pub(super) fn get(server: &Server, path: &str) -> Raw {
+pub(super) fn get(server: &Harness, path: &str) -> Raw {
     server.get(path)
 }
 
