@@ -15,6 +15,20 @@ use crate::server::process::Children;
 use crate::server::shared::Shared;
 
 /// How long [`ServerHandle::shutdown`] lets responses in flight finish.
+///
+/// # Examples
+/// An idle server stops at once; only responses in flight can make it wait this long:
+/// ```
+/// use std::time::Instant;
+/// use servedir::{Config, Server, SHUTDOWN_GRACE};
+///
+/// let config = Config { root: "html".into(), bind: vec![[127, 0, 0, 1].into()], port: 0, ..Config::default() };
+/// let handle = Server::bind(config)?.spawn()?;
+/// let start = Instant::now();
+/// handle.shutdown()?;
+/// assert!(start.elapsed() < SHUTDOWN_GRACE);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A server running on background threads, from [`Server::spawn`](crate::Server::spawn).

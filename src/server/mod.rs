@@ -54,6 +54,8 @@ const FD_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct Server {
     listeners: Vec<TcpListener>,
+    /// The listeners' addresses, read once at bind.
+    addrs: Vec<SocketAddr>,
     shared: Arc<Shared>,
 }
 
@@ -111,8 +113,13 @@ impl Server {
         // Absolute but not canonical: a root given through a symlink is followed per
         // request (`Context::current_root`), also by process mode's children.
         config.root = std::path::absolute(&config.root).unwrap_or_else(|_| root.clone());
+        let addrs = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
         Ok(Server {
             listeners,
+            addrs,
             shared: Arc::new(Shared {
                 slots: Slots::new(config.limits.connection_cap(config.mode)),
                 ctx: Context::new(config, root),
@@ -132,11 +139,8 @@ impl Server {
     }
 
     /// The addresses of all listeners, in the order of `Config::bind`.
-    pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
     }
 
     /// The served directory, canonicalized when the server was bound. A root given through
