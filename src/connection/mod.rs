@@ -21,7 +21,7 @@ use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
 use crate::http::request::{head_len, parse_head, Parsed};
 use crate::http::status::Status;
-use crate::log::{self, Throttle};
+use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
 use crate::response::{transmit, Persistence, Response, Wire};
@@ -35,10 +35,6 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 /// response we just wrote (RFC 9112 §9.6).
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
-
-/// Why requests were refused as malformed, for the operator: one stderr line a second
-/// at most for the whole process, however many clients send garbage.
-static DEFECTS: Throttle = Throttle::new();
 
 /// Serves every request on `stream` until the connection ends.
 ///
@@ -332,10 +328,12 @@ impl Connection<'_> {
         result
     }
 
-    /// Tells the operator why a request got `status` (rate-limited, see [`DEFECTS`]).
+    /// Tells the operator why a request got `status`, at most once a second for the
+    /// server (`Context::defects`; a process-mode child's lines are throttled again by
+    /// the parent, for all children together).
     fn report_defect(&self, status: Status, why: &'static str) {
         let peer = self.stream.peer_addr().map(|p| p.to_string());
-        DEFECTS.report(format_args!(
+        self.ctx.defects.report(format_args!(
             "{}: {} {}: {why}",
             peer.as_deref().unwrap_or("a client"),
             status.code(),

@@ -46,7 +46,21 @@ pub fn emit(line: &[u8]) {
 pub fn warn(message: fmt::Arguments<'_>) {
     let mut line = Vec::with_capacity(64);
     let _ = writeln!(line, "servedir: {message}");
-    match diag().push(&line) {
+    push_diag(&line);
+}
+
+/// Queues a line another process wrote for standard error, as it is (a process-mode
+/// child's, which the parent has already rate-limited), under [`warn`]'s budget.
+pub(crate) fn relay(line: &[u8]) {
+    if line.ends_with(b"\n") {
+        push_diag(line);
+    } else {
+        push_diag(&[line, b"\n"].concat());
+    }
+}
+
+fn push_diag(line: &[u8]) {
+    match diag().push(line) {
         Pushed::Report(n) => push_count(n),
         Pushed::Remind => diag().wake(),
         Pushed::Queued | Pushed::Dropped => {}

@@ -21,13 +21,6 @@ pub(crate) struct Throttle {
 }
 
 impl Throttle {
-    /// A throttle that has written nothing yet (`const`, for a `static`).
-    pub(crate) const fn new() -> Throttle {
-        Throttle {
-            state: Mutex::new((None, 0)),
-        }
-    }
-
     /// Whether a line may be written at `now`: `Some(lines left out before it)`.
     pub(crate) fn allow(&self, now: Instant) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -47,7 +40,7 @@ mod tests {
 
     #[test]
     fn repeated_failures_are_reported_once_a_second_with_a_count() {
-        let throttle = Throttle::new();
+        let throttle = Throttle::default();
         let t0 = Instant::now();
         assert_eq!(throttle.allow(t0), Some(0));
         assert_eq!(throttle.allow(t0), None);

@@ -129,6 +129,7 @@ impl Server {
                 accept_errors: Throttle::default(),
                 start_errors: Throttle::default(),
                 log_drops: Throttle::default(),
+                child_stderr: Throttle::default(),
             }),
         })
     }
