@@ -173,7 +173,10 @@ impl ServerHandle {
             .map(|(addr, _)| *addr)
             .filter(|addr| !wake(*addr))
             .collect();
-        let deadline = crate::config::deadline(Instant::now(), own_wake + Duration::from_secs(1));
+        let deadline = crate::config::deadline(
+            Instant::now(),
+            own_wake.saturating_add(Duration::from_secs(1)),
+        );
         for (addr, accept_loop) in loops {
             if failed.contains(&addr) {
                 while !accept_loop.is_finished() && Instant::now() < deadline {
