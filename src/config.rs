@@ -10,9 +10,33 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The port servedir listens on when none is given (the lesson's port).
+///
+/// # Examples
+/// ```
+/// use servedir::{Config, DEFAULT_PORT};
+///
+/// assert_eq!(Config::default().port, DEFAULT_PORT);
+/// assert_eq!(DEFAULT_PORT, 7890);
+/// ```
 pub const DEFAULT_PORT: u16 = 7890;
 
 /// The `Cache-Control` sent with files unless configured otherwise.
+///
+/// # Examples
+/// ```
+/// use std::io::{Read, Write};
+/// use servedir::{Config, Server, DEFAULT_CACHE_CONTROL};
+///
+/// assert_eq!(Config::default().cache_control, DEFAULT_CACHE_CONTROL);
+/// let config = Config { root: "html".into(), bind: vec![[127, 0, 0, 1].into()], port: 0, ..Config::default() };
+/// let handle = Server::bind(config)?.spawn()?;
+/// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+/// client.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+/// let mut response = String::new();
+/// client.read_to_string(&mut response)?;
+/// assert!(response.contains(&format!("\r\nCache-Control: {DEFAULT_CACHE_CONTROL}\r\n")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
 /// How connections are served.
@@ -384,6 +408,33 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(), &'static str> 
 }
 
 /// What an [`Observer`] is told about each response.
+///
+/// # Examples
+/// A request for a missing file, as the observer records it:
+/// ```
+/// use std::io::{Read, Write};
+/// use std::sync::{Arc, Mutex};
+/// use servedir::{Config, Observer, Record, Server};
+///
+/// let seen: Arc<Mutex<Vec<Record>>> = Arc::default();
+/// let sink = Arc::clone(&seen);
+/// let config = Config {
+///     root: "html".into(),
+///     bind: vec![[127, 0, 0, 1].into()],
+///     port: 0,
+///     observer: Some(Observer::new(move |r| sink.lock().unwrap().push(r.clone()))),
+///     ..Config::default()
+/// };
+/// let handle = Server::bind(config)?.spawn()?;
+/// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+/// client.write_all(b"HEAD /no-such-page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+/// client.read_to_end(&mut Vec::new())?;
+/// let record = seen.lock().unwrap()[0].clone();
+/// assert_eq!((record.method.as_str(), record.target.as_str()), ("HEAD", "/no-such-page"));
+/// assert_eq!((record.status, record.bytes), (404, 0)); // HEAD: no body bytes
+/// assert_eq!(record.peer, client.local_addr()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// The client's address.
@@ -402,17 +453,36 @@ pub struct Record {
 /// code under test requested, in order, as soon as its client has the answer.
 ///
 /// # Examples
+/// The observer is told before the response is sent, so once the client has its answer
+/// the record is there:
 /// ```
+/// use std::io::{Read, Write};
 /// use std::sync::{Arc, Mutex};
-/// use servedir::{Config, Observer};
+/// use servedir::{Config, Observer, Record, Server};
 ///
-/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let seen: Arc<Mutex<Vec<Record>>> = Arc::default();
 /// let sink = Arc::clone(&seen);
 /// let config = Config {
-///     observer: Some(Observer::new(move |r| sink.lock().unwrap().push((r.method.clone(), r.target.clone(), r.status)))),
+///     root: "html".into(),
+///     bind: vec![[127, 0, 0, 1].into()],
+///     port: 0,
+///     observer: Some(Observer::new(move |r| sink.lock().unwrap().push(r.clone()))),
 ///     ..Config::default()
 /// };
-/// # let _ = config;
+/// let handle = Server::bind(config)?.spawn()?;
+/// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+/// client.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+/// client.read_to_end(&mut Vec::new())?;
+/// let expected = Record {
+///     peer: client.local_addr()?,
+///     method: "GET".into(),
+///     target: "/index.html".into(),
+///     status: 200,
+///     bytes: std::fs::metadata("html/index.html")?.len(),
+/// };
+/// assert_eq!(*seen.lock().unwrap(), [expected]);
+/// handle.shutdown()?;
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Observer(Arc<dyn Fn(&Record) + Send + Sync>);
@@ -423,8 +493,8 @@ impl Observer {
         Observer(Arc::new(f))
     }
 
-    /// Calls the callback.
-    pub fn notify(&self, record: &Record) {
+    /// Calls the callback (only servedir does, once per response).
+    pub(crate) fn notify(&self, record: &Record) {
         (self.0)(record)
     }
 }

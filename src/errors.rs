@@ -1,5 +1,6 @@
 //! What an `io::Error` means to servedir, decided in this one place for the whole crate:
-//! a timeout, the client having left, or nothing being there to serve.
+//! a timeout, the client having left, nothing being there to serve, the process out of
+//! descriptors or memory, or an address this machine does not have.
 //!
 //! Only classification: which status an error earns is `Status::from_io_error`'s
 //! (`http/status.rs`), built on these; what to do about it is the caller's.
@@ -31,11 +32,32 @@ pub(crate) fn is_client_gone(e: &io::Error) -> bool {
 /// Whether a filesystem error means "there is nothing here to serve": 404, not 500.
 /// A symlink loop counts: it leads nowhere.
 pub(crate) fn is_missing(e: &io::Error) -> bool {
-    const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
     matches!(
         e.kind(),
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename
     ) || e.raw_os_error() == Some(ELOOP)
+}
+
+/// Linux errno values std has no stable `ErrorKind` for.
+const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
+const ENFILE: i32 = 23; // the system's file table is full
+const EMFILE: i32 = 24; // this process's descriptor limit
+const ENOBUFS: i32 = 105; // no buffer space for a socket
+const ENOMEM: i32 = 12; // no memory for the socket
+const EAFNOSUPPORT: i32 = 97; // the address family (IPv6) is not supported
+const EADDRNOTAVAIL: i32 = 99; // the address is not configured on this machine
+
+/// Whether `accept` failed for want of descriptors or memory: nothing is wrong with the
+/// connection, and accepting again at once would fail again (the accept loop backs off).
+pub(crate) fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(ENFILE | EMFILE | ENOBUFS | ENOMEM))
+}
+
+/// Whether a bind failed because this machine has no such address: IPv6 disabled, or
+/// `::1` not configured (the default loopback pair then serves IPv4 only).
+pub(crate) fn is_address_unavailable(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(EAFNOSUPPORT | EADDRNOTAVAIL))
+        || e.kind() == io::ErrorKind::AddrNotAvailable
 }
 
 #[cfg(test)]
@@ -70,5 +92,32 @@ mod tests {
         let symlink_loop = io::Error::from_raw_os_error(40);
         assert!(is_missing(&symlink_loop));
         assert!(!is_timeout(&symlink_loop) && !is_client_gone(&symlink_loop));
+    }
+
+    #[test]
+    fn each_errno_has_one_meaning() {
+        // (errno, out of descriptors, address unavailable, missing)
+        let table = [
+            (23, true, false, false),   // ENFILE
+            (24, true, false, false),   // EMFILE
+            (105, true, false, false),  // ENOBUFS
+            (12, true, false, false),   // ENOMEM
+            (97, false, true, false),   // EAFNOSUPPORT
+            (99, false, true, false),   // EADDRNOTAVAIL
+            (40, false, false, true),   // ELOOP
+            (98, false, false, false),  // EADDRINUSE
+            (104, false, false, false), // ECONNRESET
+            (11, false, false, false),  // EAGAIN
+            (13, false, false, false),  // EACCES
+        ];
+        for (errno, fds, unavailable, missing) in table {
+            let e = io::Error::from_raw_os_error(errno);
+            assert_eq!(is_out_of_descriptors(&e), fds, "{errno}");
+            assert_eq!(is_address_unavailable(&e), unavailable, "{errno}");
+            assert_eq!(is_missing(&e), missing, "{errno}");
+        }
+        // Without an errno, only the kind counts.
+        assert!(is_address_unavailable(&io::Error::from(AddrNotAvailable)));
+        assert!(!is_out_of_descriptors(&io::Error::from(OutOfMemory)));
     }
 }

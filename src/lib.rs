@@ -39,7 +39,7 @@
 //!   3. ask the response layer (`respond/`) which response, and why if it is a refusal;
 //!   4. send it through the one send path (`response.rs`'s `transmit`, through the
 //!      minimum-rate writer `paced.rs`, which asks `sendq.rs` what the client has not
-//!      received), log it (`record.rs`, `log.rs`), linger if input may remain, and go
+//!      received), log it (`record.rs`, `log/`), linger if input may remain, and go
 //!      round again while the connection may persist.
 //! - `respond/`: which response, in stages named in its module doc, with what one
 //!   server's requests share (`context.rs`): method (`method.rs`), target (`http/target.rs`), lookup (`resolve.rs` by name,
@@ -48,8 +48,8 @@
 //!   (`file.rs`), listing (`listing.rs`, `page.rs`). It reads no socket.
 //! - `http/`: pure HTTP (head, framing, status, target, dates, conditionals, ranges,
 //!   codings, media types): no filesystem, no sockets; tested as tables.
-//! - Beside them: `errors.rs` (what an `io::Error` means), `log.rs` (the access log and diagnostics, through bounded
-//!   queues that never block a connection).
+//! - Beside them: `errors.rs` (what an `io::Error` means), `log/` (the access log and
+//!   diagnostics, through bounded queues that never block a connection).
 //!
 //! # Modes
 //! [`Mode::Thread`] serves each connection on its own thread; [`Mode::Process`] in its own

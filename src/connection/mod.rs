@@ -1,7 +1,9 @@
 //! `serve_connection`: THE handler, shared by thread mode and process mode's children.
 //!
 //! It only moves bytes: read a head under deadlines, ask the response layer (`respond/`),
-//! send through one path (`Connection::send`), linger, and go round again while the
+//! send through one path (`Connection::send`: `response::transmit` through the paced
+//! writer; `refuse`, which answers before a connection starts, calls `transmit` too),
+//! linger, and go round again while the
 //! connection may persist (RFC 9112 §9.3). Parsing and framing rules are `http/`'s, the
 //! log and observer records `record.rs`'s; accept, caps and modes live in `server/`.
 
@@ -21,7 +23,7 @@ use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
 use crate::http::request::{head_len, parse_head, Parsed};
 use crate::http::status::Status;
-use crate::log::{self, Throttle};
+use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
 use crate::response::{transmit, Persistence, Response, Wire};
@@ -35,10 +37,6 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 /// response we just wrote (RFC 9112 §9.6).
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
-
-/// Why requests were refused as malformed, for the operator: one stderr line a second
-/// at most for the whole process, however many clients send garbage.
-static DEFECTS: Throttle = Throttle::new();
 
 /// Serves every request on `stream` until the connection ends.
 ///
@@ -182,7 +180,7 @@ impl Connection<'_> {
             Ok(plan) => plan,
             Err(why) => {
                 // Ambiguous framing: nobody knows where the next request starts.
-                self.reject(buf, Status::BadRequest, Some(why));
+                self.reject(&buf[..len], Status::BadRequest, Some(why));
                 return Ok(false);
             }
         };
@@ -332,10 +330,12 @@ impl Connection<'_> {
         result
     }
 
-    /// Tells the operator why a request got `status` (rate-limited, see [`DEFECTS`]).
+    /// Tells the operator why a request got `status`, at most once a second for the
+    /// server (`Context::defects`; a process-mode child's lines are throttled again by
+    /// the parent, for all children together).
     fn report_defect(&self, status: Status, why: &'static str) {
         let peer = self.stream.peer_addr().map(|p| p.to_string());
-        DEFECTS.report(format_args!(
+        self.ctx.defects.report(format_args!(
             "{}: {} {}: {why}",
             peer.as_deref().unwrap_or("a client"),
             status.code(),

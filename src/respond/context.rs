@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::log::Throttle;
 use crate::respond::filecache::FileCache;
 use crate::respond::method::CORS_FIELDS;
 use crate::respond::policy::Policy;
@@ -34,6 +35,10 @@ pub struct Context {
     pub headers: Vec<(String, String)>,
     /// Small, settled files kept in memory (see `filecache.rs`).
     pub(crate) files: Arc<FileCache>,
+    /// Why requests were refused as malformed, for the operator: one stderr line a second
+    /// at most for this server's connections, however many clients send garbage. Each
+    /// server has its own (a process-wide one was shared by two embedded servers).
+    pub(crate) defects: Arc<Throttle>,
     /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
     /// panics, so tests can prove a panic ends one connection and nothing else.
     pub(crate) test_hooks: bool,
@@ -82,6 +87,7 @@ impl Context {
             rules,
             headers,
             files: Arc::default(),
+            defects: Arc::default(),
             test_hooks,
         }
     }
@@ -112,5 +118,26 @@ impl Context {
         now.is_symlink()
             .then(|| std::fs::canonicalize(&self.root).ok())
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Review finding: one process-wide throttle was shared by every server in the
+    /// process, so one server's malformed requests silenced another's for a second.
+    #[test]
+    fn each_server_throttles_its_own_defect_reports() {
+        let config = Config::default();
+        let a = Context::new(config.clone(), config.root.clone());
+        let b = Context::new(config.clone(), config.root.clone());
+        let now = Instant::now();
+        assert_eq!(a.defects.allow(now), Some(0));
+        assert_eq!(a.defects.allow(now), None);
+        assert_eq!(b.defects.allow(now), Some(0));
+        // A clone is the same server: it shares the throttle.
+        assert_eq!(a.clone().defects.allow(now), None);
     }
 }

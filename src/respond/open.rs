@@ -19,8 +19,9 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::errors::is_missing;
 use crate::respond::policy::{allowed, Policy};
-use crate::respond::resolve::{is_missing, stat_allowed};
+use crate::respond::resolve::stat_allowed;
 
 /// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
 /// connection's thread past every timeout), and a terminal must not become ours. Regular

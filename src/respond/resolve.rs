@@ -11,6 +11,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::errors::is_missing;
 use crate::http::target::Target;
 use crate::respond::policy::{allowed, is_hidden, Policy};
 
@@ -181,9 +182,6 @@ pub(crate) fn follow(path: &Path, root: &Path, policy: Policy) -> io::Result<Opt
         Ok(None)
     }
 }
-
-/// Errors that mean "there is nothing here to serve": 404, not 500 (`errors.rs`).
-pub(crate) use crate::errors::is_missing;
 
 #[cfg(test)]
 mod tests {

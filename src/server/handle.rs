@@ -15,6 +15,20 @@ use crate::server::process::Children;
 use crate::server::shared::Shared;
 
 /// How long [`ServerHandle::shutdown`] lets responses in flight finish.
+///
+/// # Examples
+/// An idle server stops at once; only responses in flight can make it wait this long:
+/// ```
+/// use std::time::Instant;
+/// use servedir::{Config, Server, SHUTDOWN_GRACE};
+///
+/// let config = Config { root: "html".into(), bind: vec![[127, 0, 0, 1].into()], port: 0, ..Config::default() };
+/// let handle = Server::bind(config)?.spawn()?;
+/// let start = Instant::now();
+/// handle.shutdown()?;
+/// assert!(start.elapsed() < SHUTDOWN_GRACE);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A server running on background threads, from [`Server::spawn`](crate::Server::spawn).
@@ -140,30 +154,106 @@ impl ServerHandle {
 
     /// Wakes every accepting thread and joins it; the listeners close with them.
     fn stop_accepting(&mut self) {
+        let own_wake = self.shared.ctx.config.limits.head_timeout;
+        self.stop_accepting_with(wake_up, own_wake);
+    }
+
+    /// [`stop_accepting`](Self::stop_accepting) with the wake-up given, for tests.
+    ///
+    /// Every loop is woken and every loop joined, whatever happens to another's wake-up
+    /// (an `all` over the wake-ups stopped at the first failure and then joined none, so
+    /// shutdown returned with ports still bound). A loop whose wake-up failed still wakes
+    /// on its own within `own_wake` (the listener's read timeout, which also bounds
+    /// `accept`) and sees the shutdown flag: it is waited for that long, plus a second.
+    fn stop_accepting_with(&mut self, wake: impl Fn(SocketAddr) -> bool, own_wake: Duration) {
         let loops = std::mem::take(&mut self.loops);
-        // accept() wakes on its own only every --timeout (the listener's read timeout,
-        // there for the sockets it hands out): wake each accepting thread now with a
-        // connection of our own (all first, then join: any thread may take any wake-up).
-        let woke = loops.iter().all(|(addr, _)| {
-            let mut wake = *addr;
-            if wake.ip().is_unspecified() {
-                wake.set_ip(match wake {
-                    SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                    SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-                });
+        // All first, then join: any thread of a listener may take any of its wake-ups.
+        let failed: Vec<SocketAddr> = loops
+            .iter()
+            .map(|(addr, _)| *addr)
+            .filter(|addr| !wake(*addr))
+            .collect();
+        let deadline = crate::config::deadline(
+            Instant::now(),
+            own_wake.saturating_add(Duration::from_secs(1)),
+        );
+        for (addr, accept_loop) in loops {
+            if failed.contains(&addr) {
+                while !accept_loop.is_finished() && Instant::now() < deadline {
+                    thread::sleep(Duration::from_millis(5));
+                }
+                if !accept_loop.is_finished() {
+                    continue; // stuck past its own timeout: never hang shutdown on it
+                }
             }
-            TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok()
-        });
-        if woke {
-            for (_, accept_loop) in loops {
-                let _ = accept_loop.join();
-            }
+            let _ = accept_loop.join();
         }
     }
+}
+
+/// Wakes one thread accepting on `addr` with a connection of our own: accept() wakes on
+/// its own only every --timeout (the listener's read timeout, there for the sockets it
+/// hands out). Returns whether the connection was made.
+fn wake_up(addr: SocketAddr) -> bool {
+    let mut wake = addr;
+    if wake.ip().is_unspecified() {
+        wake.set_ip(match wake {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    TcpStream::connect_timeout(&wake, Duration::from_secs(2)).is_ok()
 }
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.stop(SHUTDOWN_GRACE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use crate::Server;
+    use std::net::{IpAddr, TcpListener};
+
+    /// Review finding: a failed wake-up of one listener's loop left every later loop
+    /// unwoken and unjoined, so shutdown returned with their ports still bound. The first
+    /// listener's wake-ups fail here; all ports must be free when `stop` returns.
+    #[test]
+    fn a_failed_wake_up_still_frees_every_port() {
+        let mut bind: Vec<IpAddr> = vec![[127, 0, 0, 1].into()];
+        if TcpListener::bind("[::1]:0").is_ok() {
+            bind.push(Ipv6Addr::LOCALHOST.into());
+        } else {
+            bind.push([127, 0, 0, 2].into());
+        }
+        let config = Config {
+            root: env!("CARGO_MANIFEST_DIR").into(),
+            bind,
+            port: 0,
+            limits: Limits {
+                head_timeout: Duration::from_millis(300),
+                ..Limits::default()
+            },
+            ..Config::default()
+        };
+        let mut handle = Server::bind(config).unwrap().spawn().unwrap();
+        let addrs = handle.local_addrs().to_vec();
+        assert_eq!(addrs.len(), 2);
+        let first = addrs[0];
+        handle.stopped = true;
+        handle.shared.shutdown.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        handle.stop_accepting_with(
+            |addr| addr != first && wake_up(addr),
+            Duration::from_millis(300),
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(handle.loops.is_empty());
+        for addr in addrs {
+            TcpListener::bind(addr).unwrap_or_else(|e| panic!("{addr} still bound: {e}"));
+        }
     }
 }

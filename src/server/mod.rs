@@ -24,6 +24,7 @@ mod workers;
 
 use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
+use crate::errors::{is_address_unavailable, is_out_of_descriptors};
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -53,6 +54,8 @@ const FD_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct Server {
     listeners: Vec<TcpListener>,
+    /// The listeners' addresses, read once at bind.
+    addrs: Vec<SocketAddr>,
     shared: Arc<Shared>,
 }
 
@@ -110,8 +113,13 @@ impl Server {
         // Absolute but not canonical: a root given through a symlink is followed per
         // request (`Context::current_root`), also by process mode's children.
         config.root = std::path::absolute(&config.root).unwrap_or_else(|_| root.clone());
+        let addrs = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
         Ok(Server {
             listeners,
+            addrs,
             shared: Arc::new(Shared {
                 slots: Slots::new(config.limits.connection_cap(config.mode)),
                 ctx: Context::new(config, root),
@@ -121,6 +129,7 @@ impl Server {
                 accept_errors: Throttle::default(),
                 start_errors: Throttle::default(),
                 log_drops: Throttle::default(),
+                child_stderr: Throttle::default(),
             }),
         })
     }
@@ -131,11 +140,8 @@ impl Server {
     }
 
     /// The addresses of all listeners, in the order of `Config::bind`.
-    pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
     }
 
     /// The served directory, canonicalized when the server was bound. A root given through
@@ -225,7 +231,11 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
                     listeners.push(l);
                 }
                 // No IPv6 on this machine: the default loopback pair serves IPv4 only.
-                Err(e) if is_default && ip.is_ipv6() && !listeners.is_empty() && no_ipv6(&e) => {}
+                Err(e)
+                    if is_default
+                        && ip.is_ipv6()
+                        && !listeners.is_empty()
+                        && is_address_unavailable(&e) => {}
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse && ip.is_unspecified() => {
                     if let Some(own) = own_other_wildcard(&listeners, ip) {
                         return Err(dual_stack_clash(addr, own, &e));
@@ -295,11 +305,6 @@ fn with_connection_options(listener: TcpListener, limits: &Limits) -> io::Result
     Ok(TcpListener::from(OwnedFd::from(socket)))
 }
 
-fn no_ipv6(e: &io::Error) -> bool {
-    // EAFNOSUPPORT (97) or EADDRNOTAVAIL (99): IPv6 disabled or ::1 not configured.
-    matches!(e.raw_os_error(), Some(97) | Some(99)) || e.kind() == io::ErrorKind::AddrNotAvailable
-}
-
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&Children>) {
     loop {
         let accepted = listener.accept();
@@ -312,7 +317,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&C
                 Some(children) => children.spawn(shared, stream),
             },
             Err(e) => {
-                let out_of_fds = matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12));
+                let out_of_fds = is_out_of_descriptors(&e);
                 // The listener's read timeout (set for the sockets it hands out) also
                 // bounds accept: an idle listener wakes up now and then, harmlessly.
                 let quiet = matches!(

@@ -15,12 +15,13 @@
 //! and a child that dies mid-connection ends it without a status, as a panicking thread
 //! does in thread mode. The parent never reads from the socket, and reaps every child.
 
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ChildStderr, Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -31,7 +32,7 @@ use crate::config::Config;
 use crate::connection::{refuse, serve_connection};
 use crate::errors::is_client_gone;
 use crate::http::status::Status;
-use crate::log;
+use crate::log::{self, Throttle};
 use crate::respond::context::Context;
 use crate::respond::filecache::FileCache;
 use crate::server::shared::Shared;
@@ -104,16 +105,21 @@ impl Children {
             .args(cli::child_args(&shared.ctx.config))
             .stdin(Stdio::from(OwnedFd::from(stream)))
             .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit());
+            // Read when the child is gone and passed on once a second for all children
+            // (see `Running::relay_stderr`): inherited, a flood of malformed connections
+            // wrote a stderr line per child.
+            .stderr(Stdio::piped());
         let spawned = command.spawn();
         // The command still holds the parent's copy of the socket: close it now, or the
         // client would see no EOF when the child closes (the lesson's "the parent must
         // close it too").
         drop(command);
         match spawned {
-            Ok(child) => {
+            Ok(mut child) => {
+                let stderr = child.stderr.take().and_then(never_blocking);
                 let running = Running {
                     child,
+                    stderr,
                     _slot: slot,
                     untaken: spare.filter(|_| marked),
                     started: Instant::now(),
@@ -124,7 +130,7 @@ impl Children {
                     // The reaper has finished (shutdown): never leave a zombie.
                     let _ = running.child.kill();
                     let dead = running.child.wait().is_ok();
-                    running.settle(dead, Status::ServiceUnavailable, &shared.ctx);
+                    running.settle(dead, Status::ServiceUnavailable, shared);
                 }
             }
             Err(e) => {
@@ -142,6 +148,8 @@ impl Children {
 /// A child serving (or about to serve) one connection.
 struct Running {
     child: Child,
+    /// The read end of the child's stderr, non-blocking; read once the child is reaped.
+    stderr: Option<File>,
     /// Released when the child is reaped: the cap counts live children.
     _slot: Slot,
     /// The parent's copy of the socket, until the child takes the connection.
@@ -156,7 +164,6 @@ impl Running {
     /// connection; answers 500 for a child that exited without taking it, or that has
     /// not taken it within [`HANDOVER_TIMEOUT`] (it is killed).
     fn poll(&mut self, shared: &Shared) -> bool {
-        let ctx = &shared.ctx;
         let exited = match self.child.try_wait() {
             Ok(None) => false,
             Ok(Some(status)) => {
@@ -169,33 +176,88 @@ impl Running {
                 true
             }
             // Not ours to wait for any more: it cannot be known to be dead.
-            Err(_) => return self.settle(false, Status::InternalServerError, ctx),
+            Err(_) => return self.settle(false, Status::InternalServerError, shared),
         };
         if exited {
-            return self.settle(true, Status::InternalServerError, ctx);
+            return self.settle(true, Status::InternalServerError, shared);
         }
         if self.untaken.as_ref().is_some_and(taken) {
             self.untaken = None;
         } else if self.untaken.is_some() && self.started.elapsed() >= HANDOVER_TIMEOUT {
             let _ = self.child.kill();
             let dead = self.child.wait().is_ok();
-            return self.settle(dead, Status::InternalServerError, ctx);
+            return self.settle(dead, Status::InternalServerError, shared);
         }
         false
     }
 
     /// For a child that is gone: if it is known `dead` and never took its connection,
-    /// answers the client with `status`. Returns true.
-    fn settle(&mut self, dead: bool, status: Status, ctx: &Context) -> bool {
+    /// answers the client with `status`; passes on what it wrote on stderr. Returns true.
+    fn settle(&mut self, dead: bool, status: Status, shared: &Shared) -> bool {
         if let Some(spare) = self.untaken.take() {
             // Only a dead child is sure never to write: a status after its bytes would
             // corrupt the response.
             if dead && !taken(&spare) {
-                refuse(&spare, status, ctx);
+                refuse(&spare, status, &shared.ctx);
             }
+        }
+        if dead {
+            self.relay_stderr(&shared.child_stderr);
         }
         true
     }
+
+    /// Passes on what the reaped child wrote on stderr (its malformed-request reasons,
+    /// `child: ...`, a panic), as it wrote it, unless `throttle` let another child's
+    /// through less than a second ago: one child's lines a second for all children,
+    /// with a count of the children left out.
+    ///
+    /// Never blocks the reaper: the pipe is non-blocking, and read only once the child
+    /// is reaped, when its end is closed (a child killed mid-write closes it too), and
+    /// at most [`CHILD_STDERR_BYTES`] of it.
+    fn relay_stderr(&mut self, throttle: &Throttle) {
+        let Some(pipe) = self.stderr.take() else {
+            return;
+        };
+        let mut text = Vec::new();
+        // WouldBlock (something else still holds the write end) keeps what was read.
+        let _ = pipe.take(CHILD_STDERR_BYTES).read_to_end(&mut text);
+        if text.is_empty() {
+            return;
+        }
+        let Some(left_out) = throttle.allow(Instant::now()) else {
+            return;
+        };
+        for line in text
+            .split_inclusive(|&b| b == b'\n')
+            .take(CHILD_STDERR_LINES)
+        {
+            log::relay(line);
+        }
+        if left_out > 0 {
+            log::warn(format_args!(
+                "({left_out} more process-mode connection{} wrote to stderr, not shown: \
+                 one a second is)",
+                if left_out == 1 { "" } else { "s" }
+            ));
+        }
+    }
+}
+
+/// Most bytes of one child's stderr the parent reads: children write a few lines.
+const CHILD_STDERR_BYTES: u64 = 64 * 1024;
+/// Most lines of one child's stderr passed on (a panic takes three).
+const CHILD_STDERR_LINES: usize = 16;
+
+/// The read end of a child's stderr, made non-blocking so that reading it can never
+/// hold up the reaper; `None` (the child's stderr is then discarded) if that fails.
+///
+/// std has no `set_nonblocking` for pipes; the socket one is `ioctl(FIONBIO)`, which
+/// Linux applies to any file, and the flag stays with the open file when it is handed on.
+fn never_blocking(pipe: ChildStderr) -> Option<File> {
+    let fd = UnixStream::from(OwnedFd::from(pipe));
+    fd.set_nonblocking(true).ok()?;
+    Some(File::from(OwnedFd::from(fd)))
 }
 
 /// Whether a child has taken the connection: it set a read timeout on the socket the
@@ -217,7 +279,6 @@ impl Children {
 
 /// Waits for children as they finish, releasing each one's connection slot: no zombies.
 fn reap(rx: &Receiver<Msg>, shared: &Shared) {
-    let ctx = &shared.ctx;
     let mut running: Vec<Running> = Vec::new();
     loop {
         let next = if running.is_empty() {
@@ -236,7 +297,7 @@ fn reap(rx: &Receiver<Msg>, shared: &Shared) {
             Err(RecvTimeoutError::Disconnected) => {
                 for mut r in running.drain(..) {
                     let dead = r.child.wait().is_ok();
-                    r.settle(dead, Status::InternalServerError, ctx);
+                    r.settle(dead, Status::InternalServerError, shared);
                 }
                 return;
             }
@@ -246,7 +307,6 @@ fn reap(rx: &Receiver<Msg>, shared: &Shared) {
 }
 
 fn finish(mut running: Vec<Running>, deadline: Instant, shared: &Shared) {
-    let ctx = &shared.ctx;
     while !running.is_empty() && Instant::now() < deadline {
         running.retain_mut(|r| !r.poll(shared));
         thread::sleep(REAP_INTERVAL);
@@ -255,7 +315,7 @@ fn finish(mut running: Vec<Running>, deadline: Instant, shared: &Shared) {
         let _ = r.child.kill();
         let dead = r.child.wait().is_ok();
         // The server is going away: a client whose child never began is told to retry.
-        r.settle(dead, Status::ServiceUnavailable, ctx);
+        r.settle(dead, Status::ServiceUnavailable, shared);
     }
 }
 

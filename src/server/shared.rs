@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) start_errors: Throttle,
     /// Process mode: children that could not write all their access-log lines.
     pub(crate) log_drops: Throttle,
+    /// Process mode: what children wrote on stderr, passed on once a second for all.
+    pub(crate) child_stderr: Throttle,
 }
 
 impl Pool for Shared {

@@ -293,4 +293,43 @@ both_modes! {
             "no {line:?} in stderr"
         );
     }
+
+    /// Review finding: the reasons were throttled per process, and in process mode every
+    /// connection is a new process, so a flood of malformed connections wrote a stderr
+    /// line each (30 here). Now at most one a second for the server, in both modes.
+    fn a_flood_of_malformed_connections_writes_a_line_a_second(mode) {
+        let site = Site::new("defect-flood");
+        let server = TestServer::start(mode, &site.root(), &["--quiet"]);
+        let page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>400 Bad Request</title></head>\n\
+                    <body><h1>400 Bad Request</h1></body></html>\n";
+        let started = Instant::now();
+        let clients: Vec<_> = (0..30)
+            .map(|_| {
+                let s = server.connect();
+                (&s).write_all(b"GET /hello.txt HTTP/1.1 extra\r\nHost: t\r\n\r\n").unwrap();
+                s
+            })
+            .collect();
+        for s in clients {
+            let mut reader = std::io::BufReader::new(s);
+            let resp = read_response(&mut reader, false);
+            assert_eq!(resp.status, 400);
+            assert_eq!(String::from_utf8_lossy(&resp.body), page);
+            assert!(is_closed(&mut reader));
+        }
+        let reports = || {
+            server
+                .stderr()
+                .lines()
+                .filter(|l| l.contains(": 400 Bad Request: request line is not three words"))
+                .count()
+        };
+        assert!(eventually(Duration::from_secs(5), || reports() > 0), "{}", server.stderr());
+        if mode == Mode::Process {
+            // A child's lines are passed on when it is reaped.
+            assert!(eventually(Duration::from_secs(10), || server.children().is_empty()));
+            thread::sleep(Duration::from_millis(200));
+        }
+        assert!(reports() <= 2 + started.elapsed().as_secs() as usize, "{}", server.stderr());
+    }
 }
