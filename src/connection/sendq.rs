@@ -26,6 +26,7 @@ pub(crate) fn unacked(_stream: &TcpStream) -> Option<u64> {
 }
 
 /// The inode in a socket descriptor's link text, `socket:[12345]`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn socket_inode(link: &str) -> Option<u64> {
     link.strip_prefix("socket:[")?
         .strip_suffix(']')?
@@ -39,6 +40,7 @@ fn socket_inode(link: &str) -> Option<u64> {
 ///   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
 ///    0: 0100007F:1ED2 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 39191 ...
 /// ```
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_line(line: &str) -> Option<(u64, u64)> {
     let mut fields = line.split_ascii_whitespace();
     let queues = fields.nth(4)?;
