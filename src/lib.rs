@@ -65,6 +65,9 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Without Unix there is no process mode (`server/unsupported.rs`): the code only its
+// children use (their argv, log flush, cache budget, stderr relay) is compiled but idle.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 mod cli;
 mod command;
@@ -73,6 +76,7 @@ mod connection;
 mod errors;
 mod http;
 mod log;
+mod platform;
 mod respond;
 mod response;
 mod server;

@@ -21,11 +21,11 @@
 use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::{self, Read, Seek};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::platform::FileId;
 use crate::respond::open;
 use crate::respond::policy::Policy;
 use crate::response::Source;
@@ -74,27 +74,8 @@ struct Entry {
 /// Bookkeeping per entry beyond its bytes and key (map slot, Arc and Vec headers).
 const ENTRY_OVERHEAD: usize = 128;
 
-/// What must not change for cached bytes to still be the file's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Identity {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-impl Identity {
-    fn of(meta: &Metadata) -> Identity {
-        Identity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            len: meta.len(),
-            mtime: (meta.mtime(), meta.mtime_nsec()),
-            ctime: (meta.ctime(), meta.ctime_nsec()),
-        }
-    }
-}
+/// What must not change for cached bytes to still be the file's (`platform.rs`).
+type Identity = FileId;
 
 impl Default for FileCache {
     fn default() -> FileCache {
@@ -164,16 +145,10 @@ impl FileCache {
     /// Whether the file was last changed at least `settle` before `now` (a time in the
     /// future is not).
     fn settled(&self, meta: &Metadata, now: SystemTime) -> bool {
-        let Ok(modified) = meta.modified() else {
-            return false;
-        };
-        let Ok(ctime_secs) = u64::try_from(meta.ctime()) else {
-            return false;
-        };
-        let nanos = u32::try_from(meta.ctime_nsec()).unwrap_or(0);
-        let changed = SystemTime::UNIX_EPOCH + Duration::new(ctime_secs, nanos);
-        now.duration_since(modified.max(changed))
-            .is_ok_and(|age| age >= self.settle)
+        FileId::of(meta).last_change().is_some_and(|changed| {
+            now.duration_since(changed)
+                .is_ok_and(|age| age >= self.settle)
+        })
     }
 
     fn get(&self, path: &Path, id: Identity) -> Option<Arc<[u8]>> {

@@ -14,48 +14,14 @@
 //! was opened (same device and inode): a swap must then happen twice, in step with two
 //! lookups, to succeed.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::errors::is_missing;
+use crate::platform::{descriptor_path, read_without_blocking, same_object};
 use crate::respond::policy::{allowed, Policy};
 use crate::respond::resolve::stat_allowed;
-
-/// `O_NONBLOCK | O_NOCTTY`: opening a FIFO must not wait for a writer (it would hold the
-/// connection's thread past every timeout), and a terminal must not become ours. Regular
-/// files and directories ignore both. std has no names for them, so they are spelt here.
-#[cfg(all(
-    target_os = "linux",
-    not(any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "sparc",
-        target_arch = "sparc64"
-    ))
-))]
-const NO_BLOCK: i32 = 0o4000 | 0o400;
-#[cfg(all(target_os = "linux", any(target_arch = "mips", target_arch = "mips64")))]
-const NO_BLOCK: i32 = 0x80 | 0x800;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "sparc", target_arch = "sparc64")
-))]
-const NO_BLOCK: i32 = 0x4000 | 0x8000;
-#[cfg(any(target_os = "macos", target_os = "ios"))]
-const NO_BLOCK: i32 = 0x4 | 0x20000;
-#[cfg(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
-const NO_BLOCK: i32 = 0x4 | 0x8000;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd"
-)))]
-compile_error!("servedir needs this platform's O_NONBLOCK and O_NOCTTY values in open.rs");
 
 /// A directory opened and verified, to be read through [`OpenDir::path`].
 #[derive(Debug)]
@@ -121,11 +87,7 @@ pub fn dir(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<OpenDi
 
 /// Opens `path` for reading without blocking; `None` when there is nothing there.
 fn open(path: &Path) -> io::Result<Option<(File, Metadata)>> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(NO_BLOCK)
-        .open(path)
-    {
+    let file = match read_without_blocking().open(path) {
         Ok(file) => file,
         Err(e) if is_missing(&e) => return Ok(None),
         Err(e) => return Err(e),
@@ -153,7 +115,7 @@ fn verify(
     root: &Path,
     policy: Policy,
 ) -> io::Result<Verified> {
-    if let Some(link) = proc_path(file) {
+    if let Some(link) = descriptor_path(file) {
         if let Ok(real) = fs::read_link(&link) {
             // A file deleted since it was opened reads as "PATH (deleted)": still where
             // it was, and still what was opened.
@@ -175,21 +137,7 @@ fn by_path(opened: &Metadata, path: &Path, root: &Path, policy: Policy) -> io::R
 }
 
 fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
-    found
-        .as_ref()
-        .is_some_and(|m| m.dev() == opened.dev() && m.ino() == opened.ino())
-}
-
-/// The `/proc` link that names an open descriptor, on Linux.
-#[cfg(target_os = "linux")]
-fn proc_path(file: &File) -> Option<PathBuf> {
-    use std::os::fd::AsRawFd;
-    Some(PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn proc_path(_file: &File) -> Option<PathBuf> {
-    None
+    found.as_ref().is_some_and(|m| same_object(m, opened))
 }
 
 #[cfg(test)]

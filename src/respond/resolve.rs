@@ -5,11 +5,9 @@
 //! knows: directories, index files, symlinks that lead out of the root (by the rules of
 //! `policy.rs`), non-regular files. It opens nothing: `open.rs` verifies what is opened.
 
-use std::ffi::OsStr;
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::errors::is_missing;
 use crate::http::target::Target;
@@ -135,35 +133,32 @@ pub(crate) fn stat_allowed(
 /// The common case, no symlink on the way, costs one lstat per component below the root
 /// and no `realpath`; any symlink falls back to canonicalizing the whole path and
 /// checking where it really leads.
+///
+/// The prefixes are `path`'s own ancestors, deepest first (the order does not matter:
+/// every component is looked at, and a symlink anywhere sends the whole path to
+/// [`follow`]); this runs for every request and allocates nothing.
 fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
-    // Byte-wise rather than `Path::strip_prefix`, and each prefix is a slice of `path`:
-    // this runs for every request, and allocates nothing.
-    let bytes = path.as_os_str().as_bytes();
-    let root_bytes = root.as_os_str().as_bytes();
-    let rel = match bytes.strip_prefix(root_bytes) {
-        Some(rest) if rest.is_empty() || root_bytes.ends_with(b"/") => rest,
-        Some(rest) if rest.starts_with(b"/") => &rest[1..],
-        _ => return Err(io::ErrorKind::NotFound.into()),
-    };
-    let mut last = None;
-    let mut start = bytes.len() - rel.len();
-    for component in rel.split(|&b| b == b'/') {
-        let stop = start + component.len();
-        start = stop + 1;
+    let rel = path
+        .strip_prefix(root)
+        .map_err(|_| io::Error::from(io::ErrorKind::NotFound))?;
+    let mut below = 0;
+    for component in rel.components() {
         match component {
-            b"" | b"." => continue,
+            Component::Normal(_) => below += 1,
+            Component::CurDir => {}
             // Targets never hold `..` (target.rs resolves it); refuse rather than climb.
-            b".." => return Err(io::ErrorKind::NotFound.into()),
-            _ => {}
+            _ => return Err(io::ErrorKind::NotFound.into()),
         }
-        let prefix = Path::new(OsStr::from_bytes(&bytes[..stop]));
+    }
+    let mut deepest = None;
+    for prefix in path.ancestors().take(below) {
         let meta = fs::symlink_metadata(prefix)?;
         if meta.is_symlink() {
             return follow(path, root, policy)?.ok_or_else(|| io::ErrorKind::NotFound.into());
         }
-        last = Some(meta);
+        deepest.get_or_insert(meta);
     }
-    match last {
+    match deepest {
         Some(meta) => Ok(meta),
         None => fs::metadata(root),
     }

@@ -8,16 +8,23 @@
 use std::fs;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+#[cfg(unix)]
 mod exe;
 pub(crate) mod handle;
+#[cfg(unix)]
 pub(crate) mod process;
+// Where std cannot hand a socket to a child, process mode is refused with a reason.
+#[cfg(not(unix))]
+#[path = "unsupported.rs"]
+pub(crate) mod process;
+#[cfg(not(unix))]
+use process as exe;
 mod shared;
 mod slots;
 mod workers;
@@ -297,12 +304,11 @@ fn dual_stack_clash(addr: SocketAddr, own: SocketAddr, e: &io::Error) -> io::Err
 /// `serve_connection` relies on it; `accepted_sockets_inherit_the_listeners_options`
 /// checks it.
 fn with_connection_options(listener: TcpListener, limits: &Limits) -> io::Result<TcpListener> {
-    // std sets these only on streams; the socket is the same either way.
-    let socket = TcpStream::from(OwnedFd::from(listener));
-    socket.set_nodelay(true)?;
-    socket.set_write_timeout(Some(limits.write_timeout))?;
-    socket.set_read_timeout(Some(limits.head_timeout))?;
-    Ok(TcpListener::from(OwnedFd::from(socket)))
+    crate::platform::with_stream_options(listener, |socket| {
+        socket.set_nodelay(true)?;
+        socket.set_write_timeout(Some(limits.write_timeout))?;
+        socket.set_read_timeout(Some(limits.head_timeout))
+    })
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, children: Option<&Children>) {
