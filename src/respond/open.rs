@@ -140,7 +140,8 @@ fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
     found.as_ref().is_some_and(|m| same_object(m, opened))
 }
 
-#[cfg(test)]
+// Symlinks and FIFOs: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::testutil::TempDir;

@@ -243,6 +243,8 @@ mod tests {
         }
     }
 
+    // Its rows include symlinks: Unix only.
+    #[cfg(unix)]
     #[test]
     fn table() {
         let (_guard, root) = temp_root("table");
@@ -278,6 +280,8 @@ mod tests {
         }
     }
 
+    // Its rows include symlinks: Unix only.
+    #[cfg(unix)]
     #[test]
     fn directories_without_index_are_listed_only_when_asked() {
         let (_guard, root) = temp_root("listing");
@@ -297,6 +301,8 @@ mod tests {
         assert_eq!(run_with(&root, "/noindex/", strict, false), "404");
     }
 
+    // Its rows include symlinks: Unix only.
+    #[cfg(unix)]
     #[test]
     fn policies_open_up_hidden_files_and_symlinks() {
         let (_guard, root) = temp_root("policy");
@@ -328,6 +334,8 @@ mod tests {
         assert_eq!(run(&root, "/out-link", hidden_only), "404");
     }
 
+    // Its rows include symlinks: Unix only.
+    #[cfg(unix)]
     #[test]
     fn sidecars_follow_the_same_rules() {
         let (_guard, root) = temp_root("sidecar");

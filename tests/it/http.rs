@@ -113,6 +113,7 @@ both_modes! {
         assert_eq!(quiet.stdout(), "");
     }
 
+    #[cfg(unix)]
     fn unreadable_file_is_403(mode) {
         let site = Site::new("perm");
         let secret = site.root().join("locked.txt");

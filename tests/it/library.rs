@@ -2,7 +2,6 @@
 
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +63,7 @@ fn bind_spawn_serve_and_shut_down() {
     assert_eq!(again.local_addr(), addr);
 }
 
+#[cfg(unix)]
 #[test]
 fn process_mode_needs_a_servedir_executable() {
     let site = Site::new("lib-noexe");
@@ -76,12 +76,14 @@ fn process_mode_needs_a_servedir_executable() {
     assert!(err.to_string().contains("process_exe"), "{err}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
     let site = Site::new("lib-badexe");
     // Executable, but no format the kernel can run: the spawn itself fails (ENOEXEC).
     let garbage = site.base.path().join("garbage-servedir");
     std::fs::write(&garbage, [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
+    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bad = Config {
         mode: Mode::Process,
@@ -109,6 +111,7 @@ fn a_child_that_cannot_start_gets_503_and_the_server_stays_up() {
 
 /// `process_exe` is opened at bind: a bad one is an error there, naming it, instead of
 /// a 503 for every request.
+#[cfg(unix)]
 #[test]
 fn process_exe_must_be_an_executable_file_at_bind() {
     let site = Site::new("lib-exe-check");
@@ -135,6 +138,7 @@ fn process_exe_must_be_an_executable_file_at_bind() {
 
 /// Issue 12 item 7: a `process_exe` that is some other program (here `true`, which
 /// exits 0 at once without touching the socket) left every client with no status.
+#[cfg(unix)]
 #[test]
 fn a_process_exe_that_is_not_servedir_gets_500() {
     let site = Site::new("lib-notservedir");
@@ -160,6 +164,7 @@ fn a_process_exe_that_is_not_servedir_gets_500() {
 
 /// The embedding program's `process_exe` is opened once: deleting it later changes
 /// nothing (issue 12 item 7).
+#[cfg(unix)]
 #[test]
 fn a_process_exe_deleted_after_bind_still_serves() {
     let site = Site::new("lib-deleted-exe");
@@ -378,7 +383,7 @@ fn shutdown_ends_a_stalled_download_after_the_grace_period() {
 #[test]
 fn after_shutdown_the_port_can_be_bound_again_in_both_modes() {
     let site = Site::new("lib-rebind");
-    for mode in [Mode::Thread, Mode::Process] {
+    for &mode in modes() {
         let exe = (mode == Mode::Process).then(|| binary().into());
         let cfg = Config {
             mode,
@@ -402,6 +407,7 @@ fn after_shutdown_the_port_can_be_bound_again_in_both_modes() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn process_mode_shutdown_leaves_no_child() {
     let site = Site::new("lib-children");
@@ -638,7 +644,7 @@ fn shutdown_within_duration_max_does_not_panic_and_stops_the_server() {
 /// response under write_timeout.
 fn serves_two_requests_with(name: &str, limits: servedir::Limits) {
     let site = Site::new(name);
-    for mode in [Mode::Thread, Mode::Process] {
+    for &mode in modes() {
         let handle = Server::bind(Config {
             mode,
             process_exe: (mode == Mode::Process).then(|| binary().into()),

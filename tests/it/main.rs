@@ -10,7 +10,9 @@ mod features;
 mod hostile;
 mod http;
 mod library;
+#[cfg(unix)]
 mod process;
+#[cfg(unix)]
 mod races;
 mod robust;
 mod wire;

@@ -21,6 +21,15 @@ use std::time::{Duration, Instant};
 
 pub use servedir::Mode;
 
+/// The modes this platform serves in: process mode needs Unix.
+pub fn modes() -> &'static [Mode] {
+    if cfg!(unix) {
+        &[Mode::Thread, Mode::Process]
+    } else {
+        &[Mode::Thread]
+    }
+}
+
 /// Every socket a test opens gives up after this long, so a broken server fails a test
 /// instead of hanging it.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,17 +40,19 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 macro_rules! both_modes {
     ($( $(#[$meta:meta])* fn $name:ident($mode:ident) $body:block )*) => {
         $(
+            // Doc comments and `#[cfg(..)]` apply to the pair as a whole.
+            $(#[$meta])*
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;
                 #[allow(unused_variables)]
                 fn body($mode: $crate::util::Mode) $body
-                $(#[$meta])*
                 #[test]
                 fn thread() {
                     body($crate::util::Mode::Thread)
                 }
-                $(#[$meta])*
+                // Process mode exists only where std can hand a socket to a child.
+                #[cfg(unix)]
                 #[test]
                 fn process() {
                     body($crate::util::Mode::Process)
@@ -51,6 +62,8 @@ macro_rules! both_modes {
     };
 }
 
+// Some are used only by Unix-only tests.
+#[allow(unused_imports)]
 pub use crate::fixture::{pattern, Site, TempDir, XorShift, SECRET};
 
 /// The real `servedir` binary, serving a root on 127.0.0.1 and an ephemeral port.

@@ -2,9 +2,7 @@
 //! all work whatever the names, and a weak ETag answered with 304. In-process (moved from
 //! `tests/it/listing.rs`).
 
-use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
 
 use super::*;
 
@@ -45,7 +43,12 @@ fn odd_site(name: &str) -> TempDir {
     for name in ODD {
         fs::write(odd.join(name), name).unwrap();
     }
-    fs::write(odd.join(OsStr::from_bytes(b"bad\xff.txt")), "x").unwrap();
+    // A name that is not UTF-8 (Unix: any bytes).
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        fs::write(odd.join(std::ffi::OsStr::from_bytes(b"bad\xff.txt")), "x").unwrap();
+    }
     base
 }
 
