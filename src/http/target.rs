@@ -1,15 +1,20 @@
 //! Request-target → clean path segments: the one place a URL becomes a path.
 //!
 //! Pure: strips the query and fragment, percent-decodes exactly once, removes `.` and
-//! `..` segments, and rejects anything that could name a file outside the root. It never
-//! touches the filesystem; `resolve.rs` does.
+//! `..` segments, and rejects anything that could name a file outside the root, or, on
+//! Windows, any name the OS would alias (`windows.rs`). It never touches the filesystem;
+//! `resolve.rs` does.
 
 use std::fmt;
 
+mod windows;
+
+use crate::platform::WINDOWS_FILE_NAMES;
+
 /// A request-target reduced to path segments that are safe to join onto a root.
 ///
-/// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL (nor `\` on
-/// Windows, where it is a separator; on Unix it is an ordinary byte of a name).
+/// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL. On Windows
+/// no segment is one the OS would read as another name (see [`Target::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The decoded path segments, in order; empty for `/`.
@@ -35,8 +40,18 @@ pub enum TargetError {
     Nul,
     /// A backslash, raw or decoded, on Windows, where it is a path separator. Never
     /// returned on Unix, where `\` is an ordinary byte in a file name.
-    #[cfg_attr(not(windows), allow(dead_code))]
     Backslash,
+    /// A `:` in a segment, on Windows: a drive (`C:`) or an alternate data stream
+    /// (`index.html::$DATA`). Never returned on Unix, where `a:b.txt` is a plain name.
+    DriveOrStream,
+    /// A character no Windows name holds (`< > " | ? *`, control characters), on Windows.
+    NotAWindowsName,
+    /// A reserved device name (`CON`, `NUL`, `COM1`, `nul.txt`, ...) on Windows, which
+    /// would open the device, in any directory.
+    DeviceName,
+    /// A segment ending in `.` or a space, on Windows, which strips them (`.env.` is
+    /// `.env`).
+    TrailingDotOrSpace,
     /// The decoded path is not UTF-8.
     NotUtf8,
     /// A `..` segment would climb above the root.
@@ -52,6 +67,10 @@ impl TargetError {
             TargetError::BadEscape => "bad percent-escape in target",
             TargetError::Nul => "NUL in target",
             TargetError::Backslash => "backslash in target",
+            TargetError::DriveOrStream => "drive letter or data stream (`:`) in target",
+            TargetError::NotAWindowsName => "character Windows forbids in a name in target",
+            TargetError::DeviceName => "Windows device name (CON, NUL, COM1...) in target",
+            TargetError::TrailingDotOrSpace => "name ending in a dot or space in target",
             TargetError::NotUtf8 => "target is not UTF-8",
             TargetError::AboveRoot => "target climbs above the root",
         }
@@ -69,7 +88,20 @@ impl Target {
     ///
     /// # Errors
     /// A [`TargetError`] naming the defect; the caller answers 400.
+    ///
+    /// # Platform-specific behavior
+    /// On Windows a segment is also refused when Windows would open something other
+    /// than the name it spells: a `\` (a separator there), a `:` (a drive or an
+    /// alternate data stream), a character no Windows name holds, a reserved device name
+    /// (`CON`, `nul.txt`, ...), or a trailing dot or space (which Windows strips). On
+    /// Unix each of these is an ordinary name below the root, and is served.
     pub fn parse(raw: &str) -> Result<Target, TargetError> {
+        Target::parse_with(raw, WINDOWS_FILE_NAMES)
+    }
+
+    /// [`Target::parse`] with the Windows name rules on or off, so that both are tested
+    /// on every platform.
+    fn parse_with(raw: &str, windows_names: bool) -> Result<Target, TargetError> {
         let path_and_query = origin_part(raw)?;
         // RFC 9112 §3.2: a fragment is never sent, but a hostile client may; drop it.
         let path_and_query = match path_and_query.find('#') {
@@ -84,14 +116,6 @@ impl Target {
         let decoded = String::from_utf8(decoded).map_err(|_| TargetError::NotUtf8)?;
         if decoded.contains('\0') {
             return Err(TargetError::Nul);
-        }
-        // Issue 12 item 11: on Unix `\` is an ordinary byte in a name, and a listed
-        // `back\slash.txt` must be fetchable; only `/` separates, so it cannot climb.
-        // Windows treats it as a separator, so there it stays refused (the Windows port
-        // is a later issue).
-        #[cfg(windows)]
-        if decoded.contains('\\') {
-            return Err(TargetError::Backslash);
         }
         let mut segments: Vec<String> = Vec::new();
         let mut trailing_slash = true;
@@ -108,6 +132,16 @@ impl Target {
                     trailing_slash = true;
                 }
                 _ => {
+                    // Issue 12 item 11: on Unix `\` (like `:` or a trailing dot) is an
+                    // ordinary byte in a name, and a listed `back\slash.txt` must be
+                    // fetchable; only `/` separates, so it cannot climb. Windows reads
+                    // these as separators, drives, streams or devices (issue 14 item 4).
+                    // Checked before `..` can pop it: a refused name is refused anywhere.
+                    if windows_names {
+                        if let Some(alias) = windows::windows_alias(seg) {
+                            return Err(alias);
+                        }
+                    }
                     segments.push(seg.to_owned());
                     trailing_slash = false;
                 }
@@ -426,11 +460,14 @@ mod tests {
         let fragments = [
             "/", "//", "..", ".", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", "%00", "a", "b.txt",
             "%252e", "?", "#", "%", "%c0%ae", "..%2f", ".%2e", "%2e.", "~", "http://h", ":", "%20",
-            "etc", "passwd", "....", ".../", "%u002e",
+            "etc", "passwd", "....", ".../", "%u002e", "C:", "%3a", "::$DATA", "CON", "nul.txt",
+            " ", "%3F", "*", "GIT~1",
         ];
         let mut rng = XorShift::from_env();
-        let mut accepted = 0;
-        for _ in 0..10_000 {
+        let mut accepted = [0, 0];
+        for i in 0..20_000 {
+            // Both rule sets on every platform: Unix names, and Windows names.
+            let windows_names = i % 2 == 1;
             let n = 1 + rng.next() % 12;
             let mut raw = String::from(if rng.next().is_multiple_of(8) {
                 "http://h/"
@@ -440,8 +477,10 @@ mod tests {
             for _ in 0..n {
                 raw.push_str(rng.pick(&fragments));
             }
-            let Ok(t) = Target::parse(&raw) else { continue };
-            accepted += 1;
+            let Ok(t) = Target::parse_with(&raw, windows_names) else {
+                continue;
+            };
+            accepted[usize::from(windows_names)] += 1;
             // Joining each segment as a path component, depth never drops below 0
             // because no segment is `.`, `..`, empty, or holds a separator or NUL.
             let root = std::path::Path::new("/srv/root");
@@ -449,8 +488,13 @@ mod tests {
             for s in &t.segments {
                 assert!(!s.is_empty() && s != "." && s != "..", "{raw:?} → {s:?}");
                 assert!(!s.contains(['/', '\0']), "{raw:?} → {s:?}");
-                #[cfg(windows)]
-                assert!(!s.contains('\\'), "{raw:?} → {s:?}");
+                // What Windows would alias, checked apart from `windows.rs`'s own rules.
+                if windows_names {
+                    assert!(!s.contains(['\\', ':', '?', '*']), "{raw:?} → {s:?}");
+                    assert!(!s.ends_with(['.', ' ']), "{raw:?} → {s:?}");
+                    let stem = s.split('.').next().unwrap_or(s).trim_end().to_uppercase();
+                    assert!(!["CON", "NUL"].contains(&stem.as_str()), "{raw:?} → {s:?}");
+                }
                 path.push(s);
             }
             let normal: Vec<_> = path.components().collect();
@@ -466,8 +510,8 @@ mod tests {
             assert!(!location.contains('\\'), "{raw:?} → {location}");
         }
         assert!(
-            accepted > 1000,
-            "generator too hostile to test much: {accepted}"
+            accepted.iter().all(|&n| n > 500),
+            "generator too hostile to test much: {accepted:?}"
         );
     }
 }
