@@ -16,6 +16,11 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+/// Whether file names alias the Windows way (`\` separates, `C:` is a drive, `a:s` a
+/// stream, `CON` a device, trailing dots and spaces vanish), so that the target
+/// cleaner refuses them; on Unix each is an ordinary name.
+pub(crate) const WINDOWS_FILE_NAMES: bool = cfg!(windows);
+
 /// What must not change for two looks at a file to have seen the same file with the
 /// same bytes, as far as the operating system can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,15 +1,18 @@
 //! Request-target → clean path segments: the one place a URL becomes a path.
 //!
 //! Pure: strips the query and fragment, percent-decodes exactly once, removes `.` and
-//! `..` segments, and rejects anything that could name a file outside the root. It never
-//! touches the filesystem; `resolve.rs` does.
+//! `..` segments, and rejects anything that could name a file outside the root, or, on
+//! Windows, any name the OS would alias (module `windows`). It never touches the filesystem;
+//! `resolve.rs` does.
 
 use std::fmt;
 
+use crate::platform::WINDOWS_FILE_NAMES;
+
 /// A request-target reduced to path segments that are safe to join onto a root.
 ///
-/// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL (nor `\` on
-/// Windows, where it is a separator; on Unix it is an ordinary byte of a name).
+/// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL. On Windows
+/// no segment is one the OS would read as another name (see [`Target::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The decoded path segments, in order; empty for `/`.
@@ -35,8 +38,18 @@ pub enum TargetError {
     Nul,
     /// A backslash, raw or decoded, on Windows, where it is a path separator. Never
     /// returned on Unix, where `\` is an ordinary byte in a file name.
-    #[cfg_attr(not(windows), allow(dead_code))]
     Backslash,
+    /// A `:` in a segment, on Windows: a drive (`C:`) or an alternate data stream
+    /// (`index.html::$DATA`). Never returned on Unix, where `a:b.txt` is a plain name.
+    DriveOrStream,
+    /// A character no Windows name holds (`< > " | ? *`, control characters), on Windows.
+    NotAWindowsName,
+    /// A reserved device name (`CON`, `NUL`, `COM1`, `nul.txt`, ...) on Windows, which
+    /// would open the device, in any directory.
+    DeviceName,
+    /// A segment ending in `.` or a space, on Windows, which strips them (`.env.` is
+    /// `.env`).
+    TrailingDotOrSpace,
     /// The decoded path is not UTF-8.
     NotUtf8,
     /// A `..` segment would climb above the root.
@@ -52,6 +65,10 @@ impl TargetError {
             TargetError::BadEscape => "bad percent-escape in target",
             TargetError::Nul => "NUL in target",
             TargetError::Backslash => "backslash in target",
+            TargetError::DriveOrStream => "drive letter or data stream (`:`) in target",
+            TargetError::NotAWindowsName => "character Windows forbids in a name in target",
+            TargetError::DeviceName => "Windows device name (CON, NUL, COM1...) in target",
+            TargetError::TrailingDotOrSpace => "name ending in a dot or space in target",
             TargetError::NotUtf8 => "target is not UTF-8",
             TargetError::AboveRoot => "target climbs above the root",
         }
@@ -69,7 +86,20 @@ impl Target {
     ///
     /// # Errors
     /// A [`TargetError`] naming the defect; the caller answers 400.
+    ///
+    /// # Platform-specific behavior
+    /// On Windows a segment is also refused when Windows would open something other
+    /// than the name it spells: a `\` (a separator there), a `:` (a drive or an
+    /// alternate data stream), a character no Windows name holds, a reserved device name
+    /// (`CON`, `nul.txt`, ...), or a trailing dot or space (which Windows strips). On
+    /// Unix each of these is an ordinary name below the root, and is served.
     pub fn parse(raw: &str) -> Result<Target, TargetError> {
+        Target::parse_with(raw, WINDOWS_FILE_NAMES)
+    }
+
+    /// [`Target::parse`] with the Windows name rules on or off, so that both are tested
+    /// on every platform.
+    fn parse_with(raw: &str, windows_names: bool) -> Result<Target, TargetError> {
         let path_and_query = origin_part(raw)?;
         // RFC 9112 §3.2: a fragment is never sent, but a hostile client may; drop it.
         let path_and_query = match path_and_query.find('#') {
@@ -84,14 +114,6 @@ impl Target {
         let decoded = String::from_utf8(decoded).map_err(|_| TargetError::NotUtf8)?;
         if decoded.contains('\0') {
             return Err(TargetError::Nul);
-        }
-        // Issue 12 item 11: on Unix `\` is an ordinary byte in a name, and a listed
-        // `back\slash.txt` must be fetchable; only `/` separates, so it cannot climb.
-        // Windows treats it as a separator, so there it stays refused (the Windows port
-        // is a later issue).
-        #[cfg(windows)]
-        if decoded.contains('\\') {
-            return Err(TargetError::Backslash);
         }
         let mut segments: Vec<String> = Vec::new();
         let mut trailing_slash = true;
@@ -108,6 +130,16 @@ impl Target {
                     trailing_slash = true;
                 }
                 _ => {
+                    // Issue 12 item 11: on Unix `\` (like `:` or a trailing dot) is an
+                    // ordinary byte in a name, and a listed `back\slash.txt` must be
+                    // fetchable; only `/` separates, so it cannot climb. Windows reads
+                    // these as separators, drives, streams or devices (issue 14 item 4).
+                    // Checked before `..` can pop it: a refused name is refused anywhere.
+                    if windows_names {
+                        if let Some(alias) = windows::windows_alias(seg) {
+                            return Err(alias);
+                        }
+                    }
                     segments.push(seg.to_owned());
                     trailing_slash = false;
                 }
@@ -239,6 +271,264 @@ pub fn percent_encode_into(segment: &str, out: &mut String) {
             out.push('%');
             out.push(HEX[(b >> 4) as usize] as char);
             out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+mod windows {
+    //! Which clean segments Windows would not read as the name they spell: the aliases of
+    //! Win32 path handling (`\`, drive letters, alternate data streams, trailing dots and
+    //! spaces, reserved device names). Pure, compiled and tested on every platform;
+    //! `Target::parse` applies it where `platform::WINDOWS_FILE_NAMES` says so. 8.3 short
+    //! names are not here: they alias on some Unix mounts too (`policy.rs` hides them).
+
+    use super::TargetError;
+
+    /// Why Windows would not open `segment` (one clean, decoded path segment) as the plain
+    /// file or directory of that name below the root, or `None` when it would.
+    ///
+    /// - `\` separates like `/`: `..\` would climb, `\\?\` and `\\.\` name devices.
+    /// - `:` starts a drive (`C:` joined onto a path *replaces* it) or an alternate data
+    ///   stream (`index.html::$DATA` is the file's source, `a.txt:s` a hidden stream).
+    /// - `< > " | ? *` and control characters (DEL too) are never in a Windows name; `?`
+    ///   and `*` (and `< > "` for NT) are wildcards: refused before any API reads them so.
+    /// - a reserved device name (`CON`, `NUL`, `COM1`, `conin$`, `nul.txt`, `aux .c`) opens
+    ///   the device, in any directory; opening `CON` blocks.
+    /// - a trailing `.` or space is stripped, so `.env.` and `.git./config` would open
+    ///   `.env` and `.git`, and `.. ` or `...` could be read as `..`.
+    pub(crate) fn windows_alias(segment: &str) -> Option<TargetError> {
+        if segment.contains('\\') {
+            return Some(TargetError::Backslash);
+        }
+        if segment.contains(':') {
+            return Some(TargetError::DriveOrStream);
+        }
+        if segment
+            .chars()
+            .any(|c| matches!(c, '<' | '>' | '"' | '|' | '?' | '*') || c.is_ascii_control())
+        {
+            return Some(TargetError::NotAWindowsName);
+        }
+        if is_device_name(segment) {
+            return Some(TargetError::DeviceName);
+        }
+        if segment.ends_with(['.', ' ']) {
+            return Some(TargetError::TrailingDotOrSpace);
+        }
+        None
+    }
+
+    /// Whether Win32 opens `name` as a device: its part before the first `.`, less trailing
+    /// spaces, is one of the names Microsoft's "Naming Files, Paths, and Namespaces" reserves
+    /// (with the superscript digits it lists), in any case, with or without an extension.
+    fn is_device_name(name: &str) -> bool {
+        let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
+        const NAMES: [&str; 6] = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
+        if NAMES.iter().any(|n| stem.eq_ignore_ascii_case(n)) {
+            return true;
+        }
+        let Some((prefix, number)) = stem.char_indices().nth(3).map(|(i, _)| stem.split_at(i))
+        else {
+            return false;
+        };
+        let mut digits = number.chars();
+        let one_port = matches!(
+            (digits.next(), digits.next()),
+            (Some('0'..='9' | '¹' | '²' | '³'), None)
+        );
+        one_port && (prefix.eq_ignore_ascii_case("COM") || prefix.eq_ignore_ascii_case("LPT"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        //! One test per class of alias in issue 14 item 4. Each runs the whole cleaner with
+        //! the Windows rules (as on Windows) and without them (as on Unix), on every platform.
+        use super::*;
+        use crate::http::target::Target;
+        use TargetError::*;
+
+        /// The cleaner as Windows runs it.
+        fn on_windows(raw: &str) -> Result<Vec<String>, TargetError> {
+            Target::parse_with(raw, true).map(|t| t.segments)
+        }
+
+        /// The cleaner as Unix runs it.
+        fn on_unix(raw: &str) -> Result<Vec<String>, TargetError> {
+            Target::parse_with(raw, false).map(|t| t.segments)
+        }
+
+        fn refused_on_windows(table: &[(&str, TargetError)]) {
+            for &(raw, want) in table {
+                assert_eq!(on_windows(raw), Err(want), "{raw:?}");
+            }
+        }
+
+        #[test]
+        fn backslash_and_5c_separate_on_windows_only() {
+            refused_on_windows(&[
+                ("/a\\b", Backslash),
+                ("/..\\..\\secret.txt", Backslash),
+                ("/%5c..%5csecret.txt", Backslash),
+                ("/a%5C..%5Cb", Backslash),
+                ("/sub/..%5c..%5c..%5cwindows%5cwin.ini", Backslash),
+            ]);
+            // Unix: one ordinary name (issue 12 item 11), which cannot climb.
+            assert_eq!(
+                on_unix("/..\\..\\secret.txt"),
+                Ok(vec!["..\\..\\secret.txt".into()])
+            );
+            assert_eq!(
+                on_unix("/%5c..%5csecret.txt"),
+                Ok(vec!["\\..\\secret.txt".into()])
+            );
+        }
+
+        #[test]
+        fn drive_letters_are_refused_on_windows() {
+            refused_on_windows(&[
+                ("/C:/windows/win.ini", DriveOrStream),
+                ("/c:", DriveOrStream),
+                ("/C%3a/windows/win.ini", DriveOrStream),
+                ("/sub/D:/x", DriveOrStream),
+                ("http://h/C:/windows/win.ini", DriveOrStream),
+                ("/c:%5cwindows%5cwin.ini", Backslash),
+            ]);
+            // Unix: a directory named `C:` below the root, like any other.
+            assert_eq!(
+                on_unix("/C:/windows/win.ini"),
+                Ok(vec!["C:".into(), "windows".into(), "win.ini".into()])
+            );
+        }
+
+        #[test]
+        fn unc_and_device_paths_are_refused_on_windows() {
+            refused_on_windows(&[
+                ("/%5c%5chost%5cshare%5cx", Backslash),
+                ("/\\\\?\\C:\\x", Backslash),
+                ("/%5c%5c%3f%5cC:%5cx", Backslash),
+                ("/%5c%5c.%5cCON", Backslash),
+                ("//%3F/C:/x", NotAWindowsName),
+                ("//./CON", DeviceName),
+                ("//./C:/x", DriveOrStream),
+                ("/%2f%2f.%2fnul", DeviceName),
+            ]);
+            // `//host/share` never reaches the OS as a UNC path: empty segments vanish, so it
+            // is `host/share` below the root, everywhere. A raw `?` starts the query.
+            assert_eq!(on_windows("//?/C:/x"), Ok(vec![]));
+            for raw in ["//host/share", "/%2f%2fhost/share", "http://h//host/share"] {
+                assert_eq!(
+                    on_windows(raw),
+                    Ok(vec!["host".into(), "share".into()]),
+                    "{raw}"
+                );
+                assert_eq!(on_unix(raw), on_windows(raw), "{raw}");
+            }
+        }
+
+        #[test]
+        fn alternate_data_streams_are_refused_on_windows() {
+            refused_on_windows(&[
+                ("/index.html::$DATA", DriveOrStream),
+                ("/index.html::$data", DriveOrStream),
+                ("/index.html%3a%3a$DATA", DriveOrStream),
+                ("/a.txt:stream", DriveOrStream),
+                ("/a.txt:stream:$DATA", DriveOrStream),
+                ("/dir::$INDEX_ALLOCATION/a.txt", DriveOrStream),
+                ("/dir:$I30:$INDEX_ALLOCATION/", DriveOrStream),
+            ]);
+            // Unix: `:` is an ordinary byte of a name (`a:b.txt`, `12:30.log`).
+            assert_eq!(on_unix("/a.txt:stream"), Ok(vec!["a.txt:stream".into()]));
+        }
+
+        #[test]
+        fn trailing_dots_and_spaces_are_refused_on_windows() {
+            refused_on_windows(&[
+                ("/.env.", TrailingDotOrSpace),
+                ("/.env%20", TrailingDotOrSpace),
+                ("/.env.%20.", TrailingDotOrSpace),
+                ("/.git./config", TrailingDotOrSpace),
+                ("/.git%20/config", TrailingDotOrSpace),
+                ("/index.html.", TrailingDotOrSpace),
+                ("/...", TrailingDotOrSpace),
+                ("/..%20/secret.txt", TrailingDotOrSpace),
+                ("/sub/.%20", TrailingDotOrSpace),
+            ]);
+            // Unix: distinct names, and still dot-names for `--hidden` to guard.
+            assert_eq!(on_unix("/.env."), Ok(vec![".env.".into()]));
+            assert_eq!(
+                on_unix("/.git%20/config"),
+                Ok(vec![".git ".into(), "config".into()])
+            );
+        }
+
+        #[test]
+        fn reserved_device_names_are_refused_on_windows_in_any_directory() {
+            let mut table = vec![
+                ("/CON", DeviceName),
+                ("/con", DeviceName),
+                ("/NUL", DeviceName),
+                ("/nul.txt", DeviceName),
+                ("/Aux.c", DeviceName),
+                ("/PRN.tar.gz", DeviceName),
+                ("/sub/dir/CON", DeviceName),
+                ("/CON/x", DeviceName),
+                ("/CONIN$", DeviceName),
+                ("/conout$.log", DeviceName),
+                ("/nul%20.txt", DeviceName),
+                ("/CON%20", DeviceName),
+                ("/COM%C2%B9", DeviceName),
+                ("/lpt%C2%B3.txt", DeviceName),
+                ("/COM1:", DriveOrStream),
+            ];
+            let ports: Vec<String> = (0..10)
+                .flat_map(|n| [format!("/COM{n}"), format!("/lpt{n}.txt")])
+                .collect();
+            table.extend(ports.iter().map(|p| (p.as_str(), DeviceName)));
+            refused_on_windows(&table);
+            // Unix: ordinary names (many projects have an `aux/` directory).
+            assert_eq!(
+                on_unix("/aux/nul.txt"),
+                Ok(vec!["aux".into(), "nul.txt".into()])
+            );
+        }
+
+        #[test]
+        fn characters_windows_never_has_in_a_name_are_refused_on_windows() {
+            refused_on_windows(&[
+                ("/a%3Fb", NotAWindowsName),
+                ("/*", NotAWindowsName),
+                ("/a%3Cb%3E", NotAWindowsName),
+                ("/%22x%22", NotAWindowsName),
+                ("/a|b", NotAWindowsName),
+                ("/a%01b", NotAWindowsName),
+                ("/a%1Fb", NotAWindowsName),
+                ("/a%7Fb", NotAWindowsName),
+            ]);
+            assert_eq!(on_unix("/a|b"), Ok(vec!["a|b".into()]));
+        }
+
+        #[test]
+        fn ordinary_names_pass_the_windows_rules() {
+            for name in [
+                "index.html",
+                "a b.txt",
+                " leading-space.txt",
+                "café",
+                ".well-known",
+                ".env",
+                "a.b.c",
+                "COM10",
+                "LPT",
+                "CONSOLE.txt",
+                "nul_x",
+                "con-fig.txt",
+                "xCON",
+                "file~",
+                "a+b;c=d,e!@(f)'g'&$h",
+                "日本語.txt",
+            ] {
+                assert_eq!(windows_alias(name), None, "{name:?}");
+            }
         }
     }
 }
@@ -426,11 +716,14 @@ mod tests {
         let fragments = [
             "/", "//", "..", ".", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", "%00", "a", "b.txt",
             "%252e", "?", "#", "%", "%c0%ae", "..%2f", ".%2e", "%2e.", "~", "http://h", ":", "%20",
-            "etc", "passwd", "....", ".../", "%u002e",
+            "etc", "passwd", "....", ".../", "%u002e", "C:", "%3a", "::$DATA", "CON", "nul.txt",
+            " ", "%3F", "*", "GIT~1",
         ];
         let mut rng = XorShift::from_env();
-        let mut accepted = 0;
-        for _ in 0..10_000 {
+        let mut accepted = [0, 0];
+        for i in 0..20_000 {
+            // Both rule sets on every platform: Unix names, and Windows names.
+            let windows_names = i % 2 == 1;
             let n = 1 + rng.next() % 12;
             let mut raw = String::from(if rng.next().is_multiple_of(8) {
                 "http://h/"
@@ -440,8 +733,10 @@ mod tests {
             for _ in 0..n {
                 raw.push_str(rng.pick(&fragments));
             }
-            let Ok(t) = Target::parse(&raw) else { continue };
-            accepted += 1;
+            let Ok(t) = Target::parse_with(&raw, windows_names) else {
+                continue;
+            };
+            accepted[usize::from(windows_names)] += 1;
             // Joining each segment as a path component, depth never drops below 0
             // because no segment is `.`, `..`, empty, or holds a separator or NUL.
             let root = std::path::Path::new("/srv/root");
@@ -449,8 +744,13 @@ mod tests {
             for s in &t.segments {
                 assert!(!s.is_empty() && s != "." && s != "..", "{raw:?} → {s:?}");
                 assert!(!s.contains(['/', '\0']), "{raw:?} → {s:?}");
-                #[cfg(windows)]
-                assert!(!s.contains('\\'), "{raw:?} → {s:?}");
+                // What Windows would alias, checked apart from `windows.rs`'s own rules.
+                if windows_names {
+                    assert!(!s.contains(['\\', ':', '?', '*']), "{raw:?} → {s:?}");
+                    assert!(!s.ends_with(['.', ' ']), "{raw:?} → {s:?}");
+                    let stem = s.split('.').next().unwrap_or(s).trim_end().to_uppercase();
+                    assert!(!["CON", "NUL"].contains(&stem.as_str()), "{raw:?} → {s:?}");
+                }
                 path.push(s);
             }
             let normal: Vec<_> = path.components().collect();
@@ -466,8 +766,8 @@ mod tests {
             assert!(!location.contains('\\'), "{raw:?} → {location}");
         }
         assert!(
-            accepted > 1000,
-            "generator too hostile to test much: {accepted}"
+            accepted.iter().all(|&n| n > 500),
+            "generator too hostile to test much: {accepted:?}"
         );
     }
 }

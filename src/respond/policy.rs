@@ -32,15 +32,45 @@ pub fn allowed(real: &Path, root: &Path, policy: Policy) -> bool {
         })
 }
 
-/// A dot-name that `--hidden` guards. `.well-known` (RFC 8615) is public by design:
-/// ACME challenges, security.txt, app links.
+/// A name that `--hidden` guards: a dot-name, or a name shaped like an 8.3 short name,
+/// which may be another name of a dot-name. `.well-known` (RFC 8615) is public by
+/// design: ACME challenges, security.txt, app links.
+///
+/// A leading dot has no case, so `.GIT` and `.Env` are hidden on case-insensitive file
+/// systems too; a case variant of `.well-known` is hidden as well (it fails closed).
 pub(crate) fn is_hidden(name: &str) -> bool {
     is_hidden_name(name.as_bytes())
 }
 
 /// [`is_hidden`] for a name from the filesystem, which need not be UTF-8.
 pub(crate) fn is_hidden_name(name: &[u8]) -> bool {
-    name.starts_with(b".") && name != b".well-known"
+    (name.starts_with(b".") && name != b".well-known") || is_short_name(name)
+}
+
+/// Whether `name` could be an 8.3 short name (`GIT~1`, `HTPASS~1`, `GI4A2D~1.TXT`):
+/// a base of at most 8 bytes ending in `~` and digits, and an extension of at most 3.
+///
+/// NTFS and FAT give every long name one, and a lookup by it opens the long name: the
+/// short name of `.git` is `GIT~1`, with no dot for [`is_hidden`] to see. This holds on
+/// every platform, not just Windows: Linux's vfat (a USB stick, an SD card) and SMB mounts
+/// match short names too, and only the name is seen here. The cost is that a name like
+/// `FOO~1.txt` needs `--hidden`. Trailing dots and spaces are ignored, as FAT ignores them.
+fn is_short_name(name: &[u8]) -> bool {
+    let mut end = name.len();
+    while end > 0 && matches!(name[end - 1], b'.' | b' ') {
+        end -= 1;
+    }
+    let name = &name[..end];
+    let (base, ext) = match name.iter().position(|&b| b == b'.') {
+        Some(dot) => (&name[..dot], &name[dot + 1..]),
+        None => (name, &[][..]),
+    };
+    let digits = base.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    base.len() <= 8
+        && ext.len() <= 3
+        && digits > 0
+        && base.len() > digits
+        && base[base.len() - digits - 1] == b'~'
 }
 
 #[cfg(test)]
@@ -79,6 +109,11 @@ mod tests {
             ("/home/u/outside/.env", FOLLOW, false),
             ("/home/u/outside/.ssh/id_rsa", OPEN, true),
             ("/srv/site/../secret.txt", STRICT, false),
+            // Issue 14 item 4: the other names a dot-name has on Windows and FAT.
+            ("/srv/site/.GIT/config", STRICT, false),
+            ("/srv/site/GIT~1/config", STRICT, false),
+            ("/srv/site/dir/ENV~1", STRICT, false),
+            ("/srv/site/GIT~1/config", OPEN, true),
         ];
         for &(real, policy, want) in table {
             assert_eq!(
@@ -94,5 +129,60 @@ mod tests {
             Path::new("/"),
             STRICT
         ));
+    }
+
+    #[test]
+    fn case_variants_of_dot_names_are_hidden() {
+        // Issue 14 item 4: Windows and macOS look names up without case.
+        for name in [
+            ".GIT",
+            ".Git",
+            ".ENV",
+            ".Env",
+            ".HTPASSWD",
+            ".Well-Known",
+            ".WELL-KNOWN",
+        ] {
+            assert!(is_hidden(name), "{name}");
+        }
+        assert!(!is_hidden(".well-known"));
+        assert!(!is_hidden("GIT"));
+    }
+
+    #[test]
+    fn short_names_are_hidden_on_every_platform() {
+        // Issue 14 item 4: `/GIT~1/config` opens `.git/config` on NTFS and FAT.
+        for name in [
+            "GIT~1",
+            "git~1",
+            "ENV~1",
+            "HTPASS~1",
+            "GI4A2D~1",
+            "WELL-K~1",
+            "ABC~12.TXT",
+            "GIT~1.",
+            "GIT~1 ",
+            "GIT~1. .",
+            "~1",
+            "A~1.B",
+        ] {
+            assert!(is_hidden(name), "{name:?}");
+        }
+        for name in [
+            "file~",
+            "a.txt~",
+            "file.txt.~1~",
+            "~user",
+            "my-document~2",
+            "x~1.html5",
+            "a~b",
+            "GIT~",
+            "GIT~1x",
+            "report~2.pdf.bak",
+            "index.html",
+            "~",
+        ] {
+            assert!(!is_hidden(name), "{name:?}");
+        }
     }
 }

@@ -280,6 +280,70 @@ mod tests {
         }
     }
 
+    /// Issue 14 item 4: no Windows alias serves a dot-name or leaves the root. On Windows
+    /// the cleaner refuses them; elsewhere each is a plain name, missing or hidden here.
+    /// `GIT~1` and `.GIT` are made real, as a FAT or case-insensitive disk would show them.
+    #[test]
+    fn windows_aliases_serve_nothing_hidden_or_outside() {
+        let (_guard, root) = temp_root("winalias");
+        // Where the disk already has these names (NTFS short names, no case), they are
+        // the very aliases under test and are left alone.
+        for dir in ["GIT~1", ".GIT"] {
+            if !root.join(dir).exists() {
+                fs::create_dir(root.join(dir)).unwrap();
+                fs::write(root.join(dir).join("config"), "secret").unwrap();
+            }
+        }
+        if !root.join("ENV~1").exists() {
+            fs::write(root.join("ENV~1"), "secret").unwrap();
+        }
+        let aliases = [
+            "/..\\secret.txt",
+            "/%5c..%5csecret.txt",
+            "/C:/windows/win.ini",
+            "/c:%5cwindows%5cwin.ini",
+            "//host/share",
+            "/%5c%5chost%5cshare",
+            "/%5c%5c%3f%5cC:%5cx",
+            "/%5c%5c.%5cCON",
+            "/a.txt::$DATA",
+            "/a.txt:stream",
+            "/.env.",
+            "/.env%20",
+            "/.git./config",
+            "/.GIT/config",
+            "/.Env",
+            "/GIT~1/config",
+            "/git~1/config",
+            "/ENV~1",
+            "/CON",
+            "/NUL",
+            "/nul.txt",
+            "/dir/CON",
+            "/AUX",
+            "/PRN",
+            "/COM1",
+            "/LPT9.txt",
+            "/CONIN$",
+            "/CONOUT$",
+        ];
+        let strict = Policy::default();
+        for raw in aliases {
+            let Ok(target) = Target::parse(raw) else {
+                continue;
+            };
+            assert_eq!(run(&root, raw, strict), "404", "{raw} as {target:?}");
+        }
+        // With `--hidden` the short name is an ordinary name again.
+        let hidden = Policy {
+            hidden: true,
+            follow_symlinks: false,
+        };
+        if Target::parse("/GIT~1/config").is_ok() {
+            assert_eq!(run(&root, "/GIT~1/config", hidden), "file GIT~1/config");
+        }
+    }
+
     // Its rows include symlinks: Unix only.
     #[cfg(unix)]
     #[test]

@@ -233,21 +233,27 @@ fn readme_test_references_name_real_functions() {
         if segments.last() == Some(&"tests") {
             segments.pop();
         }
-        let module = segments.join("/");
-        let found = [
-            format!("tests/it/{module}.rs"),
-            format!("src/{module}.rs"),
-            format!("src/{module}/mod.rs"),
-        ]
-        .iter()
-        .map(|f| root.join(f))
-        .find(|f| f.is_file())
-        .and_then(|f| std::fs::read_to_string(f).ok())
-        .is_some_and(|text| {
-            text.contains(&format!("fn {name}("))
-                || text.contains(&format!("fn {name}<"))
-                || text.contains(&format!("mod {name}"))
-        });
+        // The longest module path that is a file: inline modules live in their parent's.
+        let mut file = None;
+        while file.is_none() && !segments.is_empty() {
+            let module = segments.join("/");
+            file = [
+                format!("tests/it/{module}.rs"),
+                format!("src/{module}.rs"),
+                format!("src/{module}/mod.rs"),
+            ]
+            .iter()
+            .map(|f| root.join(f))
+            .find(|f| f.is_file());
+            segments.pop();
+        }
+        let found = file
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .is_some_and(|text| {
+                text.contains(&format!("fn {name}("))
+                    || text.contains(&format!("fn {name}<"))
+                    || text.contains(&format!("mod {name}"))
+            });
         if !found {
             bad.push(quoted);
         }
