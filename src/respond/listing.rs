@@ -191,11 +191,12 @@ fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
+/// Entries for the unit tests of listings and their pages.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod entries {
+    use super::Entry;
 
-    fn file(name: &str, size: u64, mtime: Option<u64>) -> Entry {
+    pub(crate) fn file(name: &str, size: u64, mtime: Option<u64>) -> Entry {
         Entry {
             name: name.to_owned(),
             is_dir: false,
@@ -204,7 +205,7 @@ mod tests {
         }
     }
 
-    fn dir(name: &str) -> Entry {
+    pub(crate) fn dir(name: &str) -> Entry {
         Entry {
             name: name.to_owned(),
             is_dir: true,
@@ -212,6 +213,12 @@ mod tests {
             mtime: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entries::{dir, file};
+    use super::*;
 
     #[test]
     fn sorting_directories_first_then_case_insensitive() {

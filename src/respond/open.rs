@@ -149,18 +149,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    const STRICT: Policy = Policy {
-        hidden: false,
-        follow_symlinks: false,
-    };
-    const FOLLOW: Policy = Policy {
-        hidden: false,
-        follow_symlinks: true,
-    };
-    const OPEN: Policy = Policy {
-        hidden: true,
-        follow_symlinks: true,
-    };
+    use crate::respond::policy::policies::{FOLLOW, OPEN, STRICT};
 
     /// A root with `a.txt`, `.env`, a secret beside it and links of every kind.
     fn site() -> (TempDir, PathBuf) {

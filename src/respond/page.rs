@@ -406,25 +406,8 @@ fn push_time(mtime: Option<u64>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::respond::listing::entries::{dir, file};
     use crate::respond::listing::MAX_ENTRIES;
-
-    fn file(name: &str, size: u64, mtime: Option<u64>) -> Entry {
-        Entry {
-            name: name.to_owned(),
-            is_dir: false,
-            size,
-            mtime,
-        }
-    }
-
-    fn dir(name: &str) -> Entry {
-        Entry {
-            name: name.to_owned(),
-            is_dir: true,
-            size: 0,
-            mtime: None,
-        }
-    }
 
     fn escaped(s: &str) -> String {
         let mut out = String::new();

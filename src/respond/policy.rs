@@ -73,22 +73,29 @@ fn is_short_name(name: &[u8]) -> bool {
         && base[base.len() - digits - 1] == b'~'
 }
 
+/// The three policies the unit tests try.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod policies {
+    use super::Policy;
 
-    const STRICT: Policy = Policy {
+    pub(crate) const STRICT: Policy = Policy {
         hidden: false,
         follow_symlinks: false,
     };
-    const FOLLOW: Policy = Policy {
+    pub(crate) const FOLLOW: Policy = Policy {
         hidden: false,
         follow_symlinks: true,
     };
-    const OPEN: Policy = Policy {
+    pub(crate) const OPEN: Policy = Policy {
         hidden: true,
         follow_symlinks: true,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policies::{FOLLOW, OPEN, STRICT};
+    use super::*;
 
     #[test]
     fn allowed_table() {
