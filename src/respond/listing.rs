@@ -191,34 +191,10 @@ fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
-/// Entries for the unit tests of listings and their pages.
-#[cfg(test)]
-pub(crate) mod entries {
-    use super::Entry;
-
-    pub(crate) fn file(name: &str, size: u64, mtime: Option<u64>) -> Entry {
-        Entry {
-            name: name.to_owned(),
-            is_dir: false,
-            size,
-            mtime,
-        }
-    }
-
-    pub(crate) fn dir(name: &str) -> Entry {
-        Entry {
-            name: name.to_owned(),
-            is_dir: true,
-            size: 0,
-            mtime: None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::entries::{dir, file};
     use super::*;
+    use crate::testutil::{dir_entry as dir, file_entry as file};
 
     #[test]
     fn sorting_directories_first_then_case_insensitive() {

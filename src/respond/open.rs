@@ -141,7 +141,8 @@ fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
 }
 
 // Symlinks and FIFOs: Unix only.
-#[cfg(all(test, unix))]
+#[cfg(unix)]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
@@ -149,7 +150,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use crate::respond::policy::policies::{FOLLOW, OPEN, STRICT};
+    use crate::testutil::{FOLLOW, OPEN, STRICT};
 
     /// A root with `a.txt`, `.env`, a secret beside it and links of every kind.
     fn site() -> (TempDir, PathBuf) {

@@ -406,8 +406,8 @@ fn push_time(mtime: Option<u64>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::respond::listing::entries::{dir, file};
     use crate::respond::listing::MAX_ENTRIES;
+    use crate::testutil::{dir_entry as dir, file_entry as file};
 
     fn escaped(s: &str) -> String {
         let mut out = String::new();

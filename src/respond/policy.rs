@@ -73,29 +73,10 @@ fn is_short_name(name: &[u8]) -> bool {
         && base[base.len() - digits - 1] == b'~'
 }
 
-/// The three policies the unit tests try.
-#[cfg(test)]
-pub(crate) mod policies {
-    use super::Policy;
-
-    pub(crate) const STRICT: Policy = Policy {
-        hidden: false,
-        follow_symlinks: false,
-    };
-    pub(crate) const FOLLOW: Policy = Policy {
-        hidden: false,
-        follow_symlinks: true,
-    };
-    pub(crate) const OPEN: Policy = Policy {
-        hidden: true,
-        follow_symlinks: true,
-    };
-}
-
 #[cfg(test)]
 mod tests {
-    use super::policies::{FOLLOW, OPEN, STRICT};
     use super::*;
+    use crate::testutil::{FOLLOW, OPEN, STRICT};
 
     #[test]
     fn allowed_table() {
