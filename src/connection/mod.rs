@@ -43,8 +43,15 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// Never panics on client input and never returns an error: a client that leaves, times
 /// out or misbehaves simply ends its own connection.
 pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
-    // The socket came from a listener that gave it TCP_NODELAY (a head must never wait
-    // for an ACK), the write timeout and the first request's read timeout (server/).
+    // On Linux the socket came from a listener that gave it TCP_NODELAY (a head must
+    // never wait for an ACK), the write timeout and the first request's read timeout
+    // (server/). Elsewhere it has none of them: without them a connection would have no
+    // deadline at all (found running the Windows build under Wine).
+    if !crate::platform::ACCEPTED_SOCKETS_INHERIT_OPTIONS
+        && set_connection_options(stream, &ctx.config.limits).is_err()
+    {
+        return;
+    }
     let mut conn = Connection {
         stream,
         ctx,
@@ -344,6 +351,20 @@ impl Connection<'_> {
     }
 }
 
+/// What every connection's socket needs before its first read: no Nagle delay, the
+/// write timeout and the first request's read timeout.
+///
+/// # Errors
+/// Setting a socket option failed (the socket is then unusable).
+pub(crate) fn set_connection_options(
+    socket: &TcpStream,
+    limits: &crate::config::Limits,
+) -> io::Result<()> {
+    socket.set_nodelay(true)?;
+    socket.set_write_timeout(Some(limits.write_timeout))?;
+    socket.set_read_timeout(Some(limits.head_timeout))
+}
+
 /// Half-closes, then reads and drops what the client still sends, for a bounded time.
 fn linger_close(stream: &TcpStream) {
     if stream.shutdown(Shutdown::Write).is_err() {
@@ -561,6 +582,32 @@ mod tests {
         let got = responses(&got, &[]);
         assert!(got[0].0.starts_with("HTTP/1.1 408 Request Timeout\r\n"));
         assert_eq!(got[0].1, error_page(Status::RequestTimeout));
+    }
+
+    /// Where accepted sockets do not inherit the listener's options (Windows), each
+    /// connection sets them; these are the values it sets.
+    #[test]
+    fn a_connection_sets_its_own_options_where_sockets_do_not_inherit_them() {
+        let limits = Limits {
+            head_timeout: Duration::from_millis(1500),
+            write_timeout: Duration::from_secs(7),
+            ..Limits::default()
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert_eq!(
+            accepted.read_timeout().unwrap(),
+            None,
+            "a plain listener gives none"
+        );
+        set_connection_options(&accepted, &limits).unwrap();
+        assert!(accepted.nodelay().unwrap());
+        assert_eq!(accepted.read_timeout().unwrap(), Some(limits.head_timeout));
+        assert_eq!(
+            accepted.write_timeout().unwrap(),
+            Some(limits.write_timeout)
+        );
     }
 
     #[test]

@@ -299,15 +299,13 @@ fn dual_stack_clash(addr: SocketAddr, own: SocketAddr, e: &io::Error) -> io::Err
 }
 
 /// Sets on the listening socket the options every connection needs, so that Linux copies
-/// them into each accepted socket: no Nagle delay, the write timeout, and the first
-/// request's read timeout. That saves three syscalls per connection, in both modes.
-/// `serve_connection` relies on it; `accepted_sockets_inherit_the_listeners_options`
-/// checks it.
+/// them into each accepted socket (`connection::set_connection_options`): that saves
+/// three syscalls per connection, in both modes. Where sockets do not inherit them,
+/// `serve_connection` sets them itself; `accepted_sockets_inherit_the_listeners_options`
+/// checks the Linux case.
 fn with_connection_options(listener: TcpListener, limits: &Limits) -> io::Result<TcpListener> {
     crate::platform::with_stream_options(listener, |socket| {
-        socket.set_nodelay(true)?;
-        socket.set_write_timeout(Some(limits.write_timeout))?;
-        socket.set_read_timeout(Some(limits.head_timeout))
+        crate::connection::set_connection_options(socket, limits)
     })
 }
 
@@ -392,6 +390,9 @@ mod tests {
         assert_eq!(capacity(Mode::Thread, Some(3)), 3);
     }
 
+    // Linux only: elsewhere accepted sockets start without them (see platform.rs), and
+    // accept waits without a timeout.
+    #[cfg(target_os = "linux")]
     #[test]
     fn accepted_sockets_inherit_the_listeners_options() {
         let limits = Limits {
