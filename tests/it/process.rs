@@ -174,22 +174,21 @@ fn killing_the_parent_leaves_no_child_serving_forever() {
 
 /// A directory beside the built binary (same filesystem, so a hard link works), removed
 /// on drop.
-pub struct BinDir(PathBuf);
+pub struct BinDir(TempDir);
 
 impl BinDir {
     pub fn new(name: &str) -> BinDir {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("servedir-it-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        BinDir(dir)
+        BinDir(TempDir::new_in(
+            Path::new(env!("CARGO_TARGET_TMPDIR")),
+            name,
+        ))
     }
 
     /// A second name for the built `servedir`: deleting or replacing it leaves the
     /// original alone. A hard link, not a copy: a copy just written could fail to start
     /// with ETXTBSY while another test's fork still holds the written file open.
     pub fn servedir(&self) -> PathBuf {
-        let exe = self.0.join("servedir");
+        let exe = self.0.path().join("servedir");
         if fs::hard_link(binary(), &exe).is_err() {
             fs::copy(binary(), &exe).unwrap();
         }
@@ -197,13 +196,7 @@ impl BinDir {
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for BinDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
