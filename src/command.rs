@@ -42,7 +42,10 @@ where
 {
     match parse(args) {
         Err(e) => {
-            eprintln!("servedir: {e}\nTry 'servedir --help' for more information.");
+            eprintln!("servedir: {e}");
+            if e.hint() {
+                eprintln!("Try 'servedir --help' for more information.");
+            }
             ExitCode::from(2)
         }
         Ok(Action::Help) => {

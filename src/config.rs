@@ -74,6 +74,23 @@ impl Mode {
         }
     }
 
+    /// Whether this platform can serve in this mode: thread mode everywhere, process mode
+    /// on Unix only (see [`Server::bind`](crate::Server::bind)'s platform notes).
+    ///
+    /// # Examples
+    /// ```
+    /// use servedir::Mode;
+    ///
+    /// assert!(Mode::Thread.is_available());
+    /// assert_eq!(Mode::Process.is_available(), cfg!(unix));
+    /// ```
+    pub fn is_available(self) -> bool {
+        match self {
+            Mode::Thread => true,
+            Mode::Process => crate::platform::NO_PROCESS_MODE.is_none(),
+        }
+    }
+
     /// The connection cap when [`Limits::max_connections`] is `None`.
     ///
     /// Thread mode: 10,000 (a connection costs a thread of ~150 KiB at most and two

@@ -2,6 +2,9 @@
 //! a timeout, the client having left, nothing being there to serve, the process out of
 //! descriptors or memory, or an address this machine does not have.
 //!
+//! And how an error reads to a user: [`describe`] words the errors a user can act on
+//! the same on every platform.
+//!
 //! Only classification: which status an error earns is `Status::from_io_error`'s
 //! (`http/status.rs`), built on these; what to do about it is the caller's.
 
@@ -38,14 +41,7 @@ pub(crate) fn is_missing(e: &io::Error) -> bool {
     ) || e.raw_os_error() == Some(ELOOP)
 }
 
-/// Linux errno values std has no stable `ErrorKind` for.
-const ELOOP: i32 = 40; // a symlink loop: io::ErrorKind::FilesystemLoop is unstable
-const ENFILE: i32 = 23; // the system's file table is full
-const EMFILE: i32 = 24; // this process's descriptor limit
-const ENOBUFS: i32 = 105; // no buffer space for a socket
-const ENOMEM: i32 = 12; // no memory for the socket
-const EAFNOSUPPORT: i32 = 97; // the address family (IPv6) is not supported
-const EADDRNOTAVAIL: i32 = 99; // the address is not configured on this machine
+use crate::platform::errno::{EAFNOSUPPORT, ELOOP, EMFILE, ENFILE, ENOBUFS, ENOMEM};
 
 /// Whether `accept` failed for want of descriptors or memory: nothing is wrong with the
 /// connection, and accepting again at once would fail again (the accept loop backs off).
@@ -56,8 +52,23 @@ pub(crate) fn is_out_of_descriptors(e: &io::Error) -> bool {
 /// Whether a bind failed because this machine has no such address: IPv6 disabled, or
 /// `::1` not configured (the default loopback pair then serves IPv4 only).
 pub(crate) fn is_address_unavailable(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(EAFNOSUPPORT | EADDRNOTAVAIL))
-        || e.kind() == io::ErrorKind::AddrNotAvailable
+    e.raw_os_error() == Some(EAFNOSUPPORT) || e.kind() == io::ErrorKind::AddrNotAvailable
+}
+
+/// What went wrong, in words a user can act on, the same on every platform: the
+/// system's own text for the common cases differs (Windows: "OS Error 10048", or "File
+/// not found." for a missing directory), so those are worded here; anything else keeps
+/// the system's text.
+pub(crate) fn describe(e: &io::Error) -> String {
+    let words = match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory",
+        io::ErrorKind::PermissionDenied => "permission denied",
+        io::ErrorKind::NotADirectory => "not a directory",
+        io::ErrorKind::AddrInUse => "address already in use",
+        io::ErrorKind::AddrNotAvailable => "address not available on this machine",
+        _ => return e.to_string(),
+    };
+    words.to_owned()
 }
 
 #[cfg(test)]
@@ -89,26 +100,21 @@ mod tests {
             assert_eq!(is_client_gone(&e), gone, "{kind:?}");
             assert_eq!(is_missing(&e), missing, "{kind:?}");
         }
-        let symlink_loop = io::Error::from_raw_os_error(40);
+        let symlink_loop = io::Error::from_raw_os_error(ELOOP);
         assert!(is_missing(&symlink_loop));
         assert!(!is_timeout(&symlink_loop) && !is_client_gone(&symlink_loop));
     }
 
     #[test]
     fn each_errno_has_one_meaning() {
-        // (errno, out of descriptors, address unavailable, missing)
+        // (this platform's errno, out of descriptors, address unavailable, missing)
         let table = [
-            (23, true, false, false),   // ENFILE
-            (24, true, false, false),   // EMFILE
-            (105, true, false, false),  // ENOBUFS
-            (12, true, false, false),   // ENOMEM
-            (97, false, true, false),   // EAFNOSUPPORT
-            (99, false, true, false),   // EADDRNOTAVAIL
-            (40, false, false, true),   // ELOOP
-            (98, false, false, false),  // EADDRINUSE
-            (104, false, false, false), // ECONNRESET
-            (11, false, false, false),  // EAGAIN
-            (13, false, false, false),  // EACCES
+            (ENFILE, true, false, false),
+            (EMFILE, true, false, false),
+            (ENOBUFS, true, false, false),
+            (ENOMEM, true, false, false),
+            (EAFNOSUPPORT, false, true, false),
+            (ELOOP, false, false, true),
         ];
         for (errno, fds, unavailable, missing) in table {
             let e = io::Error::from_raw_os_error(errno);
@@ -116,8 +122,35 @@ mod tests {
             assert_eq!(is_address_unavailable(&e), unavailable, "{errno}");
             assert_eq!(is_missing(&e), missing, "{errno}");
         }
-        // Without an errno, only the kind counts.
+        // Errors std has a kind for are matched by their kind, on every platform.
         assert!(is_address_unavailable(&io::Error::from(AddrNotAvailable)));
+        assert!(!is_address_unavailable(&io::Error::from(AddrInUse)));
         assert!(!is_out_of_descriptors(&io::Error::from(OutOfMemory)));
+        assert!(!is_out_of_descriptors(&io::Error::from(ConnectionReset)));
+    }
+
+    #[test]
+    fn what_a_user_can_act_on_reads_the_same_everywhere() {
+        assert_eq!(
+            describe(&io::Error::from(NotFound)),
+            "no such file or directory"
+        );
+        assert_eq!(
+            describe(&io::Error::from(AddrInUse)),
+            "address already in use"
+        );
+        assert_eq!(
+            describe(&io::Error::from(PermissionDenied)),
+            "permission denied"
+        );
+        // The system's own errors of those kinds read the same.
+        let missing = std::fs::metadata("/no/such/servedir/path").unwrap_err();
+        assert_eq!(describe(&missing), "no such file or directory");
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let again = std::net::TcpListener::bind(busy.local_addr().unwrap()).unwrap_err();
+        assert_eq!(describe(&again), "address already in use");
+        // Others keep their own text.
+        let other = io::Error::other("disk on fire");
+        assert_eq!(describe(&other), "disk on fire");
     }
 }

@@ -10,11 +10,17 @@
 //!   own creation time). A same-length rewrite that also restores the modification time
 //!   is not seen; nothing else is.
 //! - Linux: an open file's real path is read from `/proc/self/fd/N`.
+//! - Windows: `shutdown` does not wake a thread blocked reading the socket, so a
+//!   connection waiting for a request looks at the server's stop flag every
+//!   [`STOP_POLL`]; on Unix shutting the socket's reading side wakes it at once.
+//! - Windows: `fs::canonicalize` answers `\\?\C:\site`; servedir prints and compares the
+//!   plain `C:\site` wherever that names the same directory ([`canonicalize`]).
 
 use std::fs::{File, Metadata, OpenOptions};
+use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::time::SystemTime;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// Whether file names alias the Windows way (`\` separates, `C:` is a drive, `a:s` a
 /// stream, `CON` a device, trailing dots and spaces vanish), so that the target
@@ -187,4 +193,140 @@ pub(crate) fn with_stream_options(
     let socket = TcpStream::from(Owned::from(listener));
     set(&socket)?;
     Ok(TcpListener::from(Owned::from(socket)))
+}
+
+/// Why process mode cannot run here, or `None` where it can. A child serves its
+/// connection as its standard input, and std hands a socket to a child that way only on
+/// Unix (`Stdio::from(OwnedFd)`); on Windows it takes handle inheritance through
+/// `unsafe` Win32 calls, which servedir forbids. Relaying the bytes through the child's
+/// pipes instead would keep a parent thread per connection (thread mode plus a process)
+/// and take the socket's deadlines away from the child: not the model process mode is
+/// there to show.
+pub(crate) const NO_PROCESS_MODE: Option<&str> = if cfg!(unix) {
+    None
+} else {
+    Some(
+        "--mode process is not available on Windows: a child process can be handed a \
+         connection only on Unix without unsafe code; use --mode thread (the default)",
+    )
+};
+
+/// Whether shutting a socket's reading side (`shutdown(Read)`) wakes a thread blocked
+/// reading it: on Unix the read returns the end of the stream at once. On Windows it does
+/// not (measured under Wine; Winsock documents only `closesocket` as cancelling a blocked
+/// call, which std cannot do while another thread still holds the socket).
+pub(crate) const SHUTDOWN_WAKES_READS: bool = cfg!(unix);
+
+/// Where [`SHUTDOWN_WAKES_READS`] is false, how long a connection waiting for a request
+/// blocks before it looks at the server's stop flag: the longest an idle keep-alive
+/// connection delays shutdown there, for four wake-ups a second per waiting connection.
+pub(crate) const STOP_POLL: Duration = Duration::from_millis(250);
+
+/// OS error numbers for which std has no stable `io::ErrorKind`, as this platform spells
+/// them (Winsock's `WSAE*` on Windows). `errors.rs` gives them their meaning.
+pub(crate) mod errno {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    mod values {
+        pub(crate) const ELOOP: i32 = 40;
+        pub(crate) const ENFILE: i32 = 23;
+        pub(crate) const EMFILE: i32 = 24;
+        pub(crate) const ENOBUFS: i32 = 105;
+        pub(crate) const ENOMEM: i32 = 12;
+        pub(crate) const EAFNOSUPPORT: i32 = 97;
+    }
+    // The BSD numbering, macOS's too.
+    #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+    mod values {
+        pub(crate) const ELOOP: i32 = 62;
+        pub(crate) const ENFILE: i32 = 23;
+        pub(crate) const EMFILE: i32 = 24;
+        pub(crate) const ENOBUFS: i32 = 55;
+        pub(crate) const ENOMEM: i32 = 12;
+        pub(crate) const EAFNOSUPPORT: i32 = 47;
+    }
+    #[cfg(windows)]
+    mod values {
+        /// `ERROR_CANT_RESOLVE_FILENAME`: what a loop of symbolic links gives.
+        pub(crate) const ELOOP: i32 = 1921;
+        /// `ERROR_TOO_MANY_OPEN_FILES`.
+        pub(crate) const ENFILE: i32 = 4;
+        pub(crate) const EMFILE: i32 = 10024;
+        pub(crate) const ENOBUFS: i32 = 10055;
+        /// `ERROR_NOT_ENOUGH_MEMORY`.
+        pub(crate) const ENOMEM: i32 = 8;
+        pub(crate) const EAFNOSUPPORT: i32 = 10047;
+    }
+    pub(crate) use values::*;
+}
+
+/// `fs::canonicalize`, spelt the way a user writes it: on Windows without the `\\?\`
+/// prefix std adds, wherever the plain path names the very same directory
+/// ([`plain_windows_path`]); elsewhere exactly `fs::canonicalize`.
+///
+/// # Errors
+/// Those of `fs::canonicalize`: the path does not exist, or a component cannot be read.
+pub(crate) fn canonicalize(path: &Path) -> io::Result<PathBuf> {
+    let real = std::fs::canonicalize(path)?;
+    if cfg!(windows) {
+        if let Some(plain) = real.to_str().and_then(plain_windows_path) {
+            return Ok(PathBuf::from(plain));
+        }
+    }
+    Ok(real)
+}
+
+/// The plain form of a verbatim Windows path (`\\?\C:\a` -> `C:\a`, `\\?\UNC\h\s\a` ->
+/// `\\h\s\a`), or `None` when Win32 would read the plain form differently: a component
+/// with a trailing dot or space, a device name (`CON`), `.` or `..`, or a path longer
+/// than `MAX_PATH`. Pure, and tested on every platform.
+pub(crate) fn plain_windows_path(verbatim: &str) -> Option<String> {
+    /// Win32's classic limit; longer plain paths are read only with the prefix.
+    const MAX_PATH: usize = 260;
+    let (plain, rest) = if let Some(unc) = verbatim.strip_prefix(r"\\?\UNC\") {
+        (format!(r"\\{unc}"), unc)
+    } else {
+        let rest = verbatim.strip_prefix(r"\\?\")?;
+        let drive = rest.as_bytes();
+        if !(drive.len() >= 3 && drive[0].is_ascii_alphabetic() && &drive[1..3] == b":\\") {
+            return None;
+        }
+        (rest.to_owned(), &rest[3..])
+    };
+    let readable = rest
+        .split('\\')
+        .filter(|c| !c.is_empty())
+        .all(|c| c != "." && c != ".." && crate::http::target::windows_alias(c).is_none());
+    (readable && plain.len() < MAX_PATH).then_some(plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_paths_are_plain_only_where_win32_reads_them_the_same() {
+        let table = [
+            (r"\\?\C:\site", Some(r"C:\site")),
+            (r"\\?\c:\", Some(r"c:\")),
+            (r"\\?\D:\my site\public", Some(r"D:\my site\public")),
+            (r"\\?\UNC\host\share\site", Some(r"\\host\share\site")),
+            // Win32 would strip the dot, open the device, or climb.
+            (r"\\?\C:\site.", None),
+            (r"\\?\C:\site \x", None),
+            (r"\\?\C:\CON\x", None),
+            (r"\\?\C:\a\nul.txt", None),
+            (r"\\?\C:\a\..\b", None),
+            // Not a drive path, or not verbatim at all.
+            (r"\\?\Volume{0}\x", None),
+            (r"\\?\GLOBALROOT\Device\x", None),
+            (r"\\.\C:\x", None),
+            (r"C:\site", None),
+            ("/srv/site", None),
+        ];
+        for (verbatim, plain) in table {
+            assert_eq!(plain_windows_path(verbatim).as_deref(), plain, "{verbatim}");
+        }
+        let long = format!(r"\\?\C:\{}", "a".repeat(300));
+        assert_eq!(plain_windows_path(&long), None);
+    }
 }

@@ -8,12 +8,31 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CliError {
     message: String,
+    /// Whether `--help` would help: not when the option is right but cannot work here.
+    hint: bool,
 }
 
 impl CliError {
     /// An error with this whole message.
     pub(super) fn new(message: String) -> Self {
-        CliError { message }
+        CliError {
+            message,
+            hint: true,
+        }
+    }
+
+    /// A setting that is valid but cannot work on this platform: the message says why
+    /// and what to use instead; `--help` has nothing to add.
+    pub(super) fn unavailable(message: &str) -> Self {
+        CliError {
+            message: message.to_owned(),
+            hint: false,
+        }
+    }
+
+    /// Whether to point the user to `--help` after the message.
+    pub(crate) fn hint(&self) -> bool {
+        self.hint
     }
 
     /// `invalid value 'VALUE' for 'NAME': WHY`, where `why` comes from `values.rs`.

@@ -24,7 +24,8 @@ const MODES: [(&str, &str); 2] = [
         "  process",
         "One child process per connection, re-executing servedir. Isolation: a crash \
          affects only that connection, at the cost of starting a process per \
-         connection. Useful for comparison and for isolation.",
+         connection. Useful for comparison and for isolation. Unix only (Linux, \
+         macOS).",
     ),
 ];
 

@@ -28,6 +28,11 @@ pub(super) fn config(scan: Scan, strict: bool) -> Result<Config, CliError> {
             }
         }
     }
+    if let (true, Some(why)) = (strict, crate::platform::NO_PROCESS_MODE) {
+        if draft.config.mode == crate::config::Mode::Process {
+            return Err(CliError::unavailable(why));
+        }
+    }
     if let Some(root) = scan.root {
         if strict && root.is_empty() {
             return Err(CliError::new(

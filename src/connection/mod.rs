@@ -10,6 +10,7 @@
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 mod paced;
@@ -38,11 +39,18 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// Serves every request on `stream` until the connection ends.
+/// Serves every request on `stream` until the connection ends, or until `stop` is set
+/// while it waits for a request.
 ///
 /// Never panics on client input and never returns an error: a client that leaves, times
 /// out or misbehaves simply ends its own connection.
-pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
+///
+/// # Platform-specific behavior
+/// Shutdown ends a waiting connection by shutting its reading side, which on Unix wakes
+/// the read at once. Windows does not wake it (`platform::SHUTDOWN_WAKES_READS`), so
+/// there a wait for a request blocks at most `platform::STOP_POLL` at a time and then
+/// looks at `stop`.
+pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: &AtomicBool) {
     // On Linux the socket came from a listener that gave it TCP_NODELAY (a head must
     // never wait for an ACK), the write timeout and the first request's read timeout
     // (server/). Elsewhere it has none of them: without them a connection would have no
@@ -55,6 +63,7 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context) {
     let mut conn = Connection {
         stream,
         ctx,
+        stop,
         out: Vec::new(),
         read_timeout: Cell::new(Some(ctx.config.limits.head_timeout)),
         trace: Trace::new(stream, &ctx.config),
@@ -92,6 +101,8 @@ enum End {
 struct Connection<'a> {
     stream: &'a TcpStream,
     ctx: &'a Context,
+    /// Set when the server shuts down.
+    stop: &'a AtomicBool,
     /// The response head (and small bodies), reused between requests.
     out: Vec<u8>,
     /// The socket's read timeout as last set, to skip a setsockopt per request.
@@ -150,7 +161,11 @@ impl Connection<'_> {
                     End::Quiet
                 });
             }
-            let _ = self.read_timeout(deadline - now);
+            let _ = self.read_timeout(if crate::platform::SHUTDOWN_WAKES_READS {
+                deadline - now
+            } else {
+                (deadline - now).min(crate::platform::STOP_POLL)
+            });
             let old = buf.len();
             buf.resize(old + READ_CHUNK, 0);
             let read = (&mut &*self.stream).read(&mut buf[old..]);
@@ -164,7 +179,11 @@ impl Connection<'_> {
                     started = true;
                 }
                 // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return Err(End::Quiet);
+                    }
+                }
                 Err(_) => return Err(End::Quiet),
             }
         }
@@ -436,7 +455,7 @@ mod tests {
             // What the server's listener gives every socket (`with_connection_options`).
             stream.set_read_timeout(Some(head_timeout)).unwrap();
             stream.set_write_timeout(Some(write_timeout)).unwrap();
-            serve_connection(&stream, &ctx);
+            serve_connection(&stream, &ctx, &AtomicBool::new(false));
         });
         (dir, client, server)
     }

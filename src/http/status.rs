@@ -134,7 +134,7 @@ mod tests {
         }
         // A symlink loop leads nowhere: 404, as a lookup answers it.
         assert_eq!(
-            Status::from_io_error(&io::Error::from_raw_os_error(40)),
+            Status::from_io_error(&io::Error::from_raw_os_error(crate::platform::errno::ELOOP)),
             Status::NotFound
         );
     }

@@ -9,6 +9,8 @@ use std::fmt;
 
 use crate::platform::WINDOWS_FILE_NAMES;
 
+pub(crate) use windows::windows_alias;
+
 /// A request-target reduced to path segments that are safe to join onto a root.
 ///
 /// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL. On Windows
@@ -136,7 +138,7 @@ impl Target {
                     // these as separators, drives, streams or devices (issue 14 item 4).
                     // Checked before `..` can pop it: a refused name is refused anywhere.
                     if windows_names {
-                        if let Some(alias) = windows::windows_alias(seg) {
+                        if let Some(alias) = windows_alias(seg) {
                             return Err(alias);
                         }
                     }

@@ -104,7 +104,7 @@ impl Context {
     pub(crate) fn current_root(&self) -> io::Result<Cow<'_, Path>> {
         match &self.root_link {
             None => Ok(Cow::Borrowed(&self.root)),
-            Some(link) => std::fs::canonicalize(link).map(Cow::Owned),
+            Some(link) => crate::platform::canonicalize(link).map(Cow::Owned),
         }
     }
 
@@ -116,7 +116,7 @@ impl Context {
         }
         let now = std::fs::symlink_metadata(&self.root).ok()?;
         now.is_symlink()
-            .then(|| std::fs::canonicalize(&self.root).ok())
+            .then(|| crate::platform::canonicalize(&self.root).ok())
             .flatten()
     }
 }

@@ -17,6 +17,14 @@
 //! again), an NFS client may answer `lstat` from its attribute cache, FAT's times are
 //! 2 s coarse. So a copy is also trusted for at most [`REVALIDATE`] after it was read:
 //! the next request after that reads the file again. Such changes show within a second.
+//!
+//! # Platform-specific behavior
+//! Windows: std offers no file index and no change time, so a copy is checked against
+//! the size, modification time and creation time (`platform::FileId`). Every write sets
+//! the modification time, and a file renamed over another brings its own creation time,
+//! so an edit is still seen on the very next request. Only a same-size rewrite that also
+//! sets the modification time back (`touch -r`, a copy preserving times) goes unseen by
+//! the metadata, and is then served fresh within [`REVALIDATE`].
 
 use std::collections::HashMap;
 use std::fs::Metadata;

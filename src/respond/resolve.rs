@@ -170,7 +170,9 @@ fn walk(path: &Path, root: &Path, policy: Policy) -> io::Result<Metadata> {
 /// # Errors
 /// The path leads nowhere (missing, a loop) or cannot be read.
 pub(crate) fn follow(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<Metadata>> {
-    let real = fs::canonicalize(path)?;
+    // The same spelling as the root's (`platform::canonicalize`), so that `allowed` can
+    // compare the two.
+    let real = crate::platform::canonicalize(path)?;
     if allowed(&real, root, policy) {
         fs::metadata(&real).map(Some)
     } else {

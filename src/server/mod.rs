@@ -5,7 +5,6 @@
 //!
 //! It never parses a byte of a request: that is `connection/`.
 
-use std::fs;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -31,7 +30,7 @@ mod workers;
 
 use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
-use crate::errors::{is_address_unavailable, is_out_of_descriptors};
+use crate::errors::{describe, is_address_unavailable, is_out_of_descriptors};
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -93,10 +92,10 @@ impl Server {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn bind(config: Config) -> io::Result<Server> {
-        let root = fs::canonicalize(&config.root).map_err(|e| {
+        let root = crate::platform::canonicalize(&config.root).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("cannot serve {}: {e}", config.root.display()),
+                format!("cannot serve {}: {}", config.root.display(), describe(&e)),
             )
         })?;
         if !root.is_dir() {
@@ -251,7 +250,10 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
                         retry = true;
                         break;
                     }
-                    return Err(io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")));
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("cannot bind {addr}: {}", describe(&e)),
+                    ));
                 }
                 Err(e)
                     if e.kind() == io::ErrorKind::AddrInUse
@@ -261,7 +263,12 @@ fn bind_all(addrs: &[IpAddr], requested: u16) -> io::Result<Vec<TcpListener>> {
                     retry = true;
                     break;
                 }
-                Err(e) => return Err(io::Error::new(e.kind(), format!("cannot bind {addr}: {e}"))),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("cannot bind {addr}: {}", describe(&e)),
+                    ))
+                }
             }
         }
         if !retry {
@@ -291,9 +298,10 @@ fn dual_stack_clash(addr: SocketAddr, own: SocketAddr, e: &io::Error) -> io::Err
     io::Error::new(
         e.kind(),
         format!(
-            "cannot bind {addr}: {e}: it clashes with servedir's own listener on {own}, \
+            "cannot bind {addr}: {}: it clashes with servedir's own listener on {own}, \
              because `::` is dual-stack here and already covers IPv4; bind `::` alone \
-             to serve both IPv4 and IPv6"
+             to serve both IPv4 and IPv6",
+            describe(e)
         ),
     )
 }

@@ -22,6 +22,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStderr, Command, ExitCode, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -379,7 +380,8 @@ fn serve_stdin(config: Config) -> io::Result<()> {
     take_connection(&stream, limits.head_timeout)?;
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
-    serve_connection(&stream, &ctx);
+    // A child's connection ends at shutdown through its socket (`Children::finish`).
+    serve_connection(&stream, &ctx, &AtomicBool::new(false));
     // The client is done with: let it see the end now (the parent may hold a copy of the
     // socket a few ms more, and stdin holds it until the log is flushed and we exit).
     let _ = stream.shutdown(Shutdown::Both);

@@ -23,7 +23,8 @@ pub(crate) struct Shared {
     pub(crate) ctx: Context,
     /// The connection cap and the registry shutdown ends connections through.
     pub(crate) slots: Arc<Slots>,
-    /// Set when the server shuts down: accept loops stop.
+    /// Set when the server shuts down: accept loops stop, and connections waiting for a
+    /// request end (on Windows they look at it every `platform::STOP_POLL`).
     pub(crate) shutdown: AtomicBool,
     /// Thread mode's connection threads.
     pub(crate) workers: Workers,
@@ -45,7 +46,7 @@ impl Pool for Shared {
     }
 
     fn serve(&self, stream: &TcpStream) {
-        serve_connection(stream, &self.ctx);
+        serve_connection(stream, &self.ctx, &self.shutdown);
     }
 
     fn cannot_start(&self, e: &io::Error) {

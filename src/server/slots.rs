@@ -112,19 +112,35 @@ mod tests {
         assert_eq!(slots.active(), 0);
     }
 
+    /// Pins `platform::SHUTDOWN_WAKES_READS` both ways: on Unix `stop_reading` wakes a
+    /// blocked reader at once; on Windows it does not, which is why connections there
+    /// look at the stop flag every `platform::STOP_POLL`.
     #[test]
-    fn stop_reading_wakes_a_blocked_reader() {
+    fn stop_reading_wakes_a_blocked_reader_where_the_platform_says_so() {
         use std::io::Read;
+        use std::time::{Duration, Instant};
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let server_side = Arc::new(listener.accept().unwrap().0);
         let slots = Slots::new(10);
         let slot = slots.take(Some(&server_side)).unwrap();
         let reader = Arc::clone(&server_side);
-        let t = std::thread::spawn(move || (&*reader).read(&mut [0u8; 16]).unwrap());
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        let timeout = Duration::from_secs(1);
+        reader.set_read_timeout(Some(timeout)).unwrap();
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            ((&*reader).read(&mut [0u8; 16]).ok(), start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
         slots.stop_reading();
-        assert_eq!(t.join().unwrap(), 0);
+        let (read, waited) = t.join().unwrap();
+        if crate::platform::SHUTDOWN_WAKES_READS {
+            assert_eq!(read, Some(0));
+            assert!(waited < timeout, "woken only by the timeout: {waited:?}");
+        } else {
+            assert_eq!(read, None, "woken by shutdown: update SHUTDOWN_WAKES_READS");
+            assert!(waited >= timeout - Duration::from_millis(50), "{waited:?}");
+        }
         drop(slot);
         assert!(slots.lock().is_empty());
     }

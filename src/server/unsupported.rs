@@ -13,9 +13,11 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::server::shared::Shared;
 
-/// Why process mode is refused here, for the error and the command line.
-pub(crate) const WHY: &str = "process mode needs Unix: std can hand a connection to a child \
-     process only as a Unix file descriptor (use the default --mode thread)";
+/// Why process mode is refused here (`platform::NO_PROCESS_MODE`).
+const WHY: &str = match crate::platform::NO_PROCESS_MODE {
+    Some(why) => why,
+    None => "process mode is not available here",
+};
 
 /// Process mode's executable: never opened here.
 #[derive(Debug, Clone)]

@@ -256,6 +256,7 @@ both_modes! {
         println!("statuses seen: {seen:?}");
         assert!(seen.len() >= 4, "the generator should provoke varied answers: {seen:?}");
         assert_eq!(get(&server, "/").body, b"<h1>home</h1>\n");
+        #[cfg(unix)] // process mode
         if mode == Mode::Process {
             let start = Instant::now();
             while !server.children().is_empty() {

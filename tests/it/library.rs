@@ -413,7 +413,8 @@ fn after_shutdown_the_port_can_be_bound_again_in_both_modes() {
     }
 }
 
-#[cfg(unix)]
+// Finds its children by their command lines in /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn process_mode_shutdown_leaves_no_child() {
     let site = Site::new("lib-children");

@@ -243,11 +243,16 @@ impl TestServer {
     }
 
     /// Process ids of the server's direct children (process mode's connection children).
+    /// Without process mode (Windows) a server starts no child: always empty there.
     pub fn children(&self) -> Vec<u32> {
-        children_of(self.pid())
+        #[cfg(unix)]
+        return children_of(self.pid());
+        #[cfg(not(unix))]
+        Vec::new()
     }
 
     /// Child processes of the server that are zombies (exited but not reaped).
+    #[cfg(unix)]
     pub fn zombies(&self) -> Vec<u32> {
         self.children()
             .into_iter()
@@ -326,6 +331,8 @@ fn drain(
     (sink, reader)
 }
 
+/// Process ids of the children of `pid`, from /proc.
+#[cfg(target_os = "linux")]
 pub fn children_of(pid: u32) -> Vec<u32> {
     let mut kids = Vec::new();
     let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -343,10 +350,49 @@ pub fn children_of(pid: u32) -> Vec<u32> {
 }
 
 /// The state letter of a process (R, S, Z, ...), from /proc/PID/stat.
+#[cfg(target_os = "linux")]
 pub fn proc_state(pid: u32) -> Option<char> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces: split after the last ')'.
     stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Every process as (pid, parent pid, state letter), from `ps`: Unix without /proc (macOS).
+#[cfg(all(unix, not(target_os = "linux")))]
+fn ps_table() -> Vec<(u32, u32, char)> {
+    let out = Command::new("ps")
+        .args(["-A", "-o", "pid=,ppid=,stat="])
+        .output()
+        .expect("run ps");
+    assert!(out.status.success(), "ps failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let pid = f.next()?.parse().ok()?;
+            let ppid = f.next()?.parse().ok()?;
+            Some((pid, ppid, f.next()?.chars().next()?))
+        })
+        .collect()
+}
+
+/// Process ids of the children of `pid`, from `ps`.
+#[cfg(all(unix, not(target_os = "linux")))]
+pub fn children_of(pid: u32) -> Vec<u32> {
+    ps_table()
+        .into_iter()
+        .filter(|&(_, ppid, _)| ppid == pid)
+        .map(|(child, _, _)| child)
+        .collect()
+}
+
+/// The state letter of a process (R, S, Z, ...), from `ps`.
+#[cfg(all(unix, not(target_os = "linux")))]
+pub fn proc_state(pid: u32) -> Option<char> {
+    ps_table()
+        .into_iter()
+        .find(|&(p, _, _)| p == pid)
+        .map(|(_, _, state)| state)
 }
 
 /// A reqwest client that does not follow redirects and gives up after IO_TIMEOUT.
@@ -473,12 +519,14 @@ pub fn get(server: &TestServer, path: &str) -> Raw {
 
 impl TestServer {
     /// Whether the server process has exited (it is reaped here, so it is no zombie).
+    #[cfg(unix)]
     pub fn has_exited(&self) -> bool {
         // Child::try_wait needs &mut; /proc tells without it: gone or a zombie.
         matches!(proc_state(self.pid()), None | Some('Z'))
     }
 }
 
+#[cfg(target_os = "linux")]
 fn status_field(pid: u32, field: &str) -> u64 {
     let text = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     text.lines()
@@ -489,16 +537,19 @@ fn status_field(pid: u32, field: &str) -> u64 {
 }
 
 /// Threads of a process, from /proc/PID/status.
+#[cfg(target_os = "linux")]
 pub fn proc_threads(pid: u32) -> u64 {
     status_field(pid, "Threads:")
 }
 
 /// Resident memory of a process in KiB.
+#[cfg(target_os = "linux")]
 pub fn proc_rss_kib(pid: u32) -> u64 {
     status_field(pid, "VmRSS:")
 }
 
 /// Open file descriptors of a process.
+#[cfg(target_os = "linux")]
 pub fn proc_fds(pid: u32) -> u64 {
     fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count() as u64)
@@ -506,6 +557,7 @@ pub fn proc_fds(pid: u32) -> u64 {
 }
 
 /// CPU time (user + system) a process has used, in clock ticks (usually 1/100 s).
+#[cfg(target_os = "linux")]
 pub fn proc_cpu_ticks(pid: u32) -> u64 {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
