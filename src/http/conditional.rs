@@ -323,7 +323,7 @@ fn skip_ows(s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::XorShift;
+    use crate::testutil::{XorShift, TIME_TICK};
     use std::time::Duration;
     use Precondition::{Failed, NotModified, Proceed};
 
@@ -656,6 +656,11 @@ mod tests {
         );
     }
 
+    /// [`TIME_TICK`] in nanoseconds: the smallest difference two mtimes can have here.
+    fn tick() -> u32 {
+        TIME_TICK.subsec_nanos()
+    }
+
     #[test]
     fn validators_new() {
         let t = |secs, nanos| at(Some(Duration::new(secs, nanos)), None);
@@ -669,7 +674,8 @@ mod tests {
         );
         let others = [
             Validators::new(501, t(1_705_000_000, 7_000), ""),
-            Validators::new(500, t(1_705_000_000, 7_001), ""),
+            // One tick later: 1 ns on Unix, 100 ns on Windows (a finer step is no step).
+            Validators::new(500, t(1_705_000_000, 7_000 + tick()), ""),
             Validators::new(500, t(1_705_000_001, 7_000), ""),
             Validators::new(500, t(1_705_000_000, 7_000), "br"),
             Validators::new(500, t(1_705_000_000, 7_000), "gzip"),
@@ -695,8 +701,8 @@ mod tests {
     fn validators_at_extreme_times() {
         let times = [
             at(Some(Duration::ZERO), None),
-            at(Some(Duration::new(0, 1)), None),
-            at(None, Some(Duration::new(0, 1))),
+            at(Some(TIME_TICK), None),
+            at(None, Some(TIME_TICK)),
             at(None, Some(Duration::new(1, 0))),
             at(None, Some(Duration::new(86_400 * 365 * 100, 999_999_999))),
             at(Some(Duration::from_secs(date::MAX_UNIX_SECS)), None),
@@ -721,9 +727,15 @@ mod tests {
         let epoch = Validators::new(0, Some(SystemTime::UNIX_EPOCH), "");
         assert_eq!(epoch.etag, "\"0-0.0\"");
         assert_eq!(epoch.last_modified, Some(0));
-        if let Some(t) = at(None, Some(Duration::new(1, 5))) {
+        // Five ticks and a second before 1970: `m1.5` on Unix, `m1.1f4` (500 ns) on Windows.
+        if let Some(t) = at(None, Some(Duration::new(1, 5 * tick()))) {
             let v = Validators::new(0, Some(t), "");
-            assert_eq!(v.etag, "\"0-m1.5\"");
+            let want = if cfg!(windows) {
+                "\"0-m1.1f4\""
+            } else {
+                "\"0-m1.5\""
+            };
+            assert_eq!(v.etag, want);
             assert_eq!(v.last_modified, None);
         }
         if let Some(t) = at(Some(Duration::from_secs(date::MAX_UNIX_SECS + 1)), None) {

@@ -374,6 +374,7 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::TIME_TICK;
     use std::time::Duration;
 
     const RFC_EXAMPLE: u64 = 784_111_777;
@@ -621,7 +622,11 @@ mod tests {
         if let Some(t) = SystemTime::UNIX_EPOCH.checked_sub(Duration::from_secs(1)) {
             assert_eq!(unix_secs(t), None);
         }
-        if let Some(t) = SystemTime::UNIX_EPOCH.checked_sub(Duration::from_nanos(1)) {
+        // The smallest step before the epoch this platform has (Windows: 100 ns; a
+        // nanosecond less than the epoch would still be the epoch there).
+        let just_before = SystemTime::UNIX_EPOCH.checked_sub(TIME_TICK);
+        assert_ne!(just_before, Some(SystemTime::UNIX_EPOCH));
+        if let Some(t) = just_before {
             assert_eq!(unix_secs(t), None);
         }
         let far = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(300_000_000_000));

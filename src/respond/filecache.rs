@@ -226,14 +226,30 @@ mod tests {
 
     use crate::testutil::TempDir;
 
-    fn dir(name: &str) -> TempDir {
-        TempDir::new(name)
+    /// A fresh temp dir, canonical, which the tests serve as the root: every file they
+    /// open is below it, as a request's would be (`/` is no root on Windows, where a
+    /// path starts with a drive).
+    struct Root {
+        _dir: TempDir,
+        path: PathBuf,
     }
 
-    /// Opens `path` the way a request does: lookup metadata first.
-    fn open(cache: &FileCache, path: &Path) -> Option<(bool, Vec<u8>, u64)> {
+    impl Root {
+        fn path(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    fn dir(name: &str) -> Root {
+        let dir = TempDir::new(name);
+        let path = fs::canonicalize(dir.path()).unwrap();
+        Root { _dir: dir, path }
+    }
+
+    /// Opens `path` below `root` the way a request does: lookup metadata first.
+    fn open(cache: &FileCache, root: &Root, path: &Path) -> Option<(bool, Vec<u8>, u64)> {
         let seen = fs::symlink_metadata(path).ok()?;
-        let (source, meta) = cache.open(path, &seen, Path::new("/"), OPEN).unwrap()?;
+        let (source, meta) = cache.open(path, &seen, root.path(), OPEN).unwrap()?;
         Some(match source {
             Source::Memory(bytes) => (true, bytes.to_vec(), meta.len()),
             Source::Disk(mut file) => {
@@ -260,8 +276,8 @@ mod tests {
         fs::write(&path, b"hello").unwrap();
         let cache = eager();
         // The first open reads it from disk into memory; the second never opens it.
-        assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
-        assert_eq!(open(&cache, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(open(&cache, &d, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(open(&cache, &d, &path), Some((true, b"hello".to_vec(), 5)));
         assert_eq!(cache.usage(), (cost(&path, 5), 1));
     }
 
@@ -274,12 +290,18 @@ mod tests {
         fs::write(&path, b"hello").unwrap();
         let fills = |c: &FileCache| c.state.lock().unwrap().fills;
         let trusting = eager();
-        open(&trusting, &path);
-        open(&trusting, &path);
+        open(&trusting, &d, &path);
+        open(&trusting, &d, &path);
         assert_eq!(fills(&trusting), 1);
         let doubting = FileCache::new(64, 4096, Duration::ZERO, Duration::ZERO);
-        assert_eq!(open(&doubting, &path), Some((true, b"hello".to_vec(), 5)));
-        assert_eq!(open(&doubting, &path), Some((true, b"hello".to_vec(), 5)));
+        assert_eq!(
+            open(&doubting, &d, &path),
+            Some((true, b"hello".to_vec(), 5))
+        );
+        assert_eq!(
+            open(&doubting, &d, &path),
+            Some((true, b"hello".to_vec(), 5))
+        );
         assert_eq!(fills(&doubting), 2);
         assert_eq!(doubting.usage().1, 1);
     }
@@ -290,13 +312,16 @@ mod tests {
         let path = d.path().join("a.txt");
         fs::write(&path, b"hello").unwrap();
         let cautious = FileCache::new(64, 200, Duration::from_secs(3600), Duration::MAX);
-        assert_eq!(open(&cautious, &path), Some((false, b"hello".to_vec(), 5)));
+        assert_eq!(
+            open(&cautious, &d, &path),
+            Some((false, b"hello".to_vec(), 5))
+        );
         assert_eq!(cautious.usage(), (0, 0));
 
         let big = d.path().join("big.bin");
         fs::write(&big, [7u8; 65]).unwrap();
         let cache = eager();
-        assert_eq!(open(&cache, &big), Some((false, vec![7u8; 65], 65)));
+        assert_eq!(open(&cache, &d, &big), Some((false, vec![7u8; 65], 65)));
         assert_eq!(cache.usage(), (0, 0));
     }
 
@@ -306,29 +331,35 @@ mod tests {
         let path = d.path().join("a.txt");
         fs::write(&path, b"first").unwrap();
         let cache = eager();
-        assert_eq!(open(&cache, &path).unwrap().1, b"first");
+        assert_eq!(open(&cache, &d, &path).unwrap().1, b"first");
 
-        // Same length, and the modification time put back: the change time still moves.
+        // Same length, and on Unix the modification time put back: the change time still
+        // moves. Windows has no change time in std, so there the new modification time
+        // shows the write (platform.rs: a rewrite that restores it is not seen there).
         let mtime = fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(Duration::from_millis(20)); // past a coarse timestamp tick
         fs::write(&path, b"secnd").unwrap();
-        fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(mtime)
-            .unwrap();
-        assert_eq!(open(&cache, &path), Some((true, b"secnd".to_vec(), 5)));
+        if cfg!(unix) {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(mtime)
+                .unwrap();
+        } else {
+            assert_ne!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+        }
+        assert_eq!(open(&cache, &d, &path), Some((true, b"secnd".to_vec(), 5)));
 
         // Replaced by a different file under the same name.
         let other = d.path().join("b.txt");
         fs::write(&other, b"third!").unwrap();
         fs::rename(&other, &path).unwrap();
-        assert_eq!(open(&cache, &path), Some((true, b"third!".to_vec(), 6)));
+        assert_eq!(open(&cache, &d, &path), Some((true, b"third!".to_vec(), 6)));
         assert_eq!(cache.usage(), (cost(&path, 6), 1));
 
         fs::remove_file(&path).unwrap();
-        assert_eq!(open(&cache, &path), None);
+        assert_eq!(open(&cache, &d, &path), None);
     }
 
     #[test]
@@ -338,7 +369,7 @@ mod tests {
         fs::write(&path, b"x").unwrap();
         let seen = fs::symlink_metadata(&path).unwrap();
         fs::remove_file(&path).unwrap();
-        let open = eager().open(&path, &seen, Path::new("/"), OPEN);
+        let open = eager().open(&path, &seen, d.path(), OPEN);
         assert!(open.unwrap().is_none());
     }
 
@@ -376,7 +407,7 @@ mod tests {
         for i in 10..30 {
             let path = d.path().join(format!("{i}.bin"));
             fs::write(&path, vec![i as u8; 60]).unwrap();
-            assert_eq!(open(&cache, &path), Some((true, vec![i as u8; 60], 60)));
+            assert_eq!(open(&cache, &d, &path), Some((true, vec![i as u8; 60], 60)));
             let (counted, entries) = cache.usage();
             assert_eq!(counted, entries * each);
             assert!(entries <= 3, "{entries}");
@@ -387,7 +418,7 @@ mod tests {
         for i in 10..30 {
             let path = d.path().join(format!("{i}.bin"));
             fs::write(&path, b"t").unwrap();
-            open(&tiny, &path).unwrap();
+            open(&tiny, &d, &path).unwrap();
         }
         assert!(tiny.usage().1 < 10, "{:?}", tiny.usage());
     }

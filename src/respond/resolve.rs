@@ -230,19 +230,32 @@ mod tests {
             listing,
         };
         match resolve(root, &target, &rules) {
-            Ok(Resolved::File { path, .. }) => {
-                format!(
-                    "file {}",
-                    path.strip_prefix(root).unwrap_or(&path).display()
-                )
-            }
+            Ok(Resolved::File { path, .. }) => format!("file {}", below(root, &path)),
             Ok(Resolved::Redirect(l)) => format!("redirect {l}"),
-            Ok(Resolved::Listing(dir)) => {
-                format!("list {}", dir.strip_prefix(root).unwrap_or(&dir).display())
-            }
+            Ok(Resolved::Listing(dir)) => format!("list {}", below(root, &dir)),
             Ok(Resolved::NotFound) => "404".into(),
             Err(e) => format!("error {:?}", e.kind()),
         }
+    }
+
+    /// `path` below `root`, its names joined by `/` whatever this platform's separator is
+    /// (Windows displays `dir\\index.html`), so one table holds for every platform.
+    fn below(root: &Path, path: &Path) -> String {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let names: Vec<_> = rel.iter().map(|name| name.to_string_lossy()).collect();
+        names.join("/")
+    }
+
+    /// `parts` appended to `root` as they are, each after a separator: `PathBuf::push`
+    /// would drop `.` and resolve `..` itself under a verbatim Windows root (`\\?\C:\`,
+    /// what `canonicalize` gives there), so the lookup would never see them.
+    fn spelt(root: &Path, parts: &[&str]) -> PathBuf {
+        let mut path = root.as_os_str().to_owned();
+        for part in parts {
+            path.push(std::path::MAIN_SEPARATOR_STR);
+            path.push(part);
+        }
+        PathBuf::from(path)
     }
 
     // Its rows include symlinks: Unix only.
@@ -447,10 +460,11 @@ mod tests {
         // A sibling whose name merely starts with the root's is not below it.
         let sibling = PathBuf::from(format!("{}-other/a.txt", root.display()));
         assert_eq!(found(&sibling, &root), None);
-        assert_eq!(found(&root.join("dir/../a.txt"), &root), None);
+        assert_eq!(found(&spelt(&root, &["dir", "..", "a.txt"]), &root), None);
         assert_eq!(found(&root.join("./a.txt"), &root), Some(1));
-        // The filesystem root as the served root.
-        assert_eq!(found(&root.join("a.txt"), Path::new("/")), Some(1));
+        // The filesystem root as the served root (`/`; on Windows the drive, `\\?\C:\`).
+        let top = root.ancestors().last().unwrap();
+        assert_eq!(found(&root.join("a.txt"), top), Some(1));
         assert_eq!(found(&root.join("secret.txt"), &root), None);
     }
 

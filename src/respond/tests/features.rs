@@ -5,15 +5,52 @@
 use std::fs;
 
 use super::*;
+use crate::platform::WINDOWS_FILE_NAMES;
 
-/// Names that break naive listings: HTML metacharacters, URL delimiters, escapes.
-const HOSTILE: &[&str] = &[
-    "<b>x&y\".txt",
-    "a b#c?.txt",
-    "%41.txt",
-    "'q'.txt",
-    "javascript:alert(1)",
-];
+/// Names that break naive listings: HTML metacharacters, URL delimiters, escapes, a
+/// scheme. Windows has no `< > " ? :` in a name, so there the markup is entity text
+/// (`&` and `'` escape the same way) and the scheme's colon an entity a browser decodes.
+const HOSTILE: &[&str] = if WINDOWS_FILE_NAMES {
+    &[
+        "&lt;b&gt;x&y'.txt",
+        "a b#c;d.txt",
+        "%41.txt",
+        "'q'.txt",
+        "javascript&#58;alert(1)",
+    ]
+} else {
+    &[
+        "<b>x&y\".txt",
+        "a b#c?.txt",
+        "%41.txt",
+        "'q'.txt",
+        "javascript:alert(1)",
+    ]
+};
+
+/// How [`HOSTILE`]'s first name reads in the HTML page, and in the JSON listing.
+const FIRST_IN_HTML: &str = if WINDOWS_FILE_NAMES {
+    "&amp;lt;b&amp;gt;x&amp;y&#39;.txt"
+} else {
+    "&lt;b&gt;x&amp;y&quot;.txt"
+};
+/// The start of [`HOSTILE`]'s first name as it would show were it not escaped.
+const FIRST_UNESCAPED: &str = if WINDOWS_FILE_NAMES {
+    "&lt;b&gt;x"
+} else {
+    "<b>x"
+};
+const FIRST_IN_JSON: &str = if WINDOWS_FILE_NAMES {
+    "\\u0026lt;b\\u0026gt;x\\u0026y'.txt"
+} else {
+    "\\u003cb\\u003ex\\u0026y\\\".txt"
+};
+/// [`HOSTILE`]'s first three names as a listing links them (before HTML escaping).
+const LINKS: [&str; 3] = if WINDOWS_FILE_NAMES {
+    ["&lt;b&gt;x&y'.txt", "a%20b%23c;d.txt", "%2541.txt"]
+} else {
+    ["%3Cb%3Ex&y%22.txt", "a%20b%23c%3F.txt", "%2541.txt"]
+};
 
 fn listing_site(name: &str) -> Site {
     let site = Site::new(name);
@@ -49,10 +86,14 @@ fn listings_escape_every_name_and_hide_dot_files() {
     let page = String::from_utf8(resp.body).unwrap();
     assert!(page.contains("Index of /files/"), "{page}");
     assert!(page.contains("href=\"../\""), "parent link: {page}");
-    assert!(page.contains("&lt;b&gt;x&amp;y&quot;.txt"), "{page}");
-    assert!(!page.contains("<b>x"), "{page}");
-    assert!(page.contains("href=\"./a%20b%23c%3F.txt\""), "{page}");
-    assert!(page.contains("href=\"./%2541.txt\""), "{page}");
+    assert!(page.contains(FIRST_IN_HTML), "{page}");
+    assert!(!page.contains(FIRST_UNESCAPED), "{page}");
+    for link in LINKS {
+        let mut href = String::from("href=\"./");
+        crate::respond::page::escape_html(link, &mut href);
+        href.push('"');
+        assert!(page.contains(&href), "{href} in {page}");
+    }
     assert!(!page.contains(".secret"), "{page}");
     assert!(!page.contains("link-to-secret"), "{page}");
     assert_eq!(
@@ -81,12 +122,7 @@ fn listings_escape_every_name_and_hide_dot_files() {
         .unwrap();
     assert!(sub < first_file, "directories come first");
     // Every listed link works.
-    for name in [
-        "a%20b%23c%3F.txt",
-        "%2541.txt",
-        "%3Cb%3Ex%26y%22.txt",
-        "Sub%20dir/",
-    ] {
+    for name in LINKS.into_iter().chain(["Sub%20dir/"]) {
         let resp = req(&server, "GET", &format!("/files/{name}"), &[]);
         assert!(matches!(resp.status, 200), "{name}: {}", resp.status);
     }
@@ -115,9 +151,9 @@ fn listings_answer_json_when_asked() {
         "{json}"
     );
     assert!(
-        json.contains(
-            "\"name\":\"\\u003cb\\u003ex\\u0026y\\\".txt\",\"type\":\"file\",\"size\":1,"
-        ),
+        json.contains(&format!(
+            "\"name\":\"{FIRST_IN_JSON}\",\"type\":\"file\",\"size\":1,"
+        )),
         "{json}"
     );
     assert!(!json.contains(".secret"), "{json}");

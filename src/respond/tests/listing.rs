@@ -5,49 +5,75 @@
 use std::fs;
 
 use super::*;
+use crate::platform::WINDOWS_FILE_NAMES;
 
 /// `listing::MAX_ENTRIES` (the module is private to the crate).
 const MAX_ENTRIES: usize = 1000;
 
 const JSON: &str = "Accept: application/json";
 
-/// Names with every byte a naive listing gets wrong, each file holding its own name.
-const ODD: &[&str] = &[
-    "back\\slash.txt",
-    "a\\..\\..\\up.txt",
+/// Names with every byte a naive listing gets wrong, each file holding its own name:
+/// [`ODD_EVERYWHERE`], and on Unix [`ODD_UNIX`] too.
+fn odd() -> Vec<&'static str> {
+    let unix = ODD_UNIX.iter().filter(|_| !WINDOWS_FILE_NAMES);
+    ODD_EVERYWHERE.iter().chain(unix).copied().collect()
+}
+
+const ODD_EVERYWHERE: &[&str] = &[
     "100%.txt",
     "%41.txt",
     "%2e%2e",
-    "what?.txt",
     "hash#.txt",
     "a b.txt",
     "semi;colon=.txt",
     "amp&er'.txt",
     "plus+.txt",
+    "[br]{ce}^`!$@(),.txt",
+    "&lt;b&gt;&#58;.txt",
+    "nel\u{85}.txt",
+    "日本.txt",
+    "~tilde",
+];
+
+/// Names Windows has no file for (`\` separates there; `? " <` and controls are in no
+/// name): the target cleaner refuses them on Windows (`a_name_with_a_backslash...`).
+const ODD_UNIX: &[&str] = &[
+    "back\\slash.txt",
+    "a\\..\\..\\up.txt",
+    "what?.txt",
     "quote\".txt",
     "<b>.txt",
     "new\nline.txt",
     "tab\t.txt",
     "\u{7f}\u{85}ctl",
-    "日本.txt",
-    "~tilde",
 ];
 
-/// `root/odd/` holding [`ODD`], a directory with a backslash in its name, and a file
+/// The directory with an odd name in `root/odd/`: on Unix with a backslash in it.
+const ODD_DIR: &str = if WINDOWS_FILE_NAMES {
+    "odd #%&' dir"
+} else {
+    "back\\dir"
+};
+
+/// `root/odd/` holding [`odd`], [`ODD_DIR`] with `in.txt` in it, and (Unix) a file
 /// whose name is not UTF-8 (it cannot be requested, so it must not be listed).
 fn odd_site(name: &str) -> TempDir {
     let base = TempDir::new(name);
-    let odd = base.path().join("odd");
-    fs::create_dir_all(odd.join("back\\dir")).unwrap();
-    fs::write(odd.join("back\\dir").join("in.txt"), "inside").unwrap();
-    for name in ODD {
-        fs::write(odd.join(name), name).unwrap();
+    let odd_dir = base.path().join("odd");
+    fs::create_dir_all(odd_dir.join(ODD_DIR)).unwrap();
+    fs::write(odd_dir.join(ODD_DIR).join("in.txt"), "inside").unwrap();
+    for name in odd() {
+        fs::write(odd_dir.join(name), name).unwrap();
     }
-    // A name that is not UTF-8 (Unix: any bytes).
+    // A name that is not UTF-8: Unix names are any bytes (Windows' are UTF-16).
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        fs::write(odd.join(std::ffi::OsStr::from_bytes(b"bad\xff.txt")), "x").unwrap();
+        fs::write(
+            odd_dir.join(std::ffi::OsStr::from_bytes(b"bad\xff.txt")),
+            "x",
+        )
+        .unwrap();
     }
     base
 }
@@ -162,20 +188,39 @@ fn large_listings_show_the_first_entries_and_count_the_rest() {
     assert!(!text.contains("omitted"));
 }
 
+/// Targets that name a file or directory with a backslash in its name on Unix. On
+/// Windows `\\` is a separator: each is refused (400), and none climbs out of `odd/`.
+const BACKSLASHED: &[&str] = &[
+    "/odd/back%5Cslash.txt",
+    "/odd/back%5cslash.txt",
+    "/odd/back\\slash.txt",
+    "/odd/a%5C..%5C..%5Cup.txt",
+    "/odd/..\\..\\..\\odd/a%20b.txt",
+    "/odd/back\\dir?q=\\x",
+    "/\\odd",
+];
+
 #[test]
 fn a_name_with_a_backslash_is_listed_and_served() {
     let base = odd_site("backslash");
     let server = Harness::start(base.path(), &["--quiet", "--listing"]);
+    if WINDOWS_FILE_NAMES {
+        for target in BACKSLASHED {
+            let resp = get(&server, target);
+            assert_eq!(
+                (resp.status, resp.header("location")),
+                (400, None),
+                "{target}"
+            );
+        }
+        return;
+    }
     let page = String::from_utf8(req(&server, "GET", "/odd/", &[]).body).unwrap();
     assert!(
         page.contains("<a href=\"./back%5Cslash.txt\">back\\slash.txt</a>"),
         "{page}"
     );
-    for target in [
-        "/odd/back%5Cslash.txt",
-        "/odd/back%5cslash.txt",
-        "/odd/back\\slash.txt",
-    ] {
+    for target in &BACKSLASHED[..3] {
         let resp = get(&server, target);
         assert_eq!(
             (resp.status, resp.body.as_slice()),
@@ -184,18 +229,15 @@ fn a_name_with_a_backslash_is_listed_and_served() {
         );
     }
     // `..\` is part of a name, not a way up.
-    assert_eq!(
-        get(&server, "/odd/a%5C..%5C..%5Cup.txt").body,
-        b"a\\..\\..\\up.txt"
-    );
-    assert_eq!(get(&server, "/odd/..\\..\\..\\odd/a%20b.txt").status, 404);
+    assert_eq!(get(&server, BACKSLASHED[3]).body, b"a\\..\\..\\up.txt");
+    assert_eq!(get(&server, BACKSLASHED[4]).status, 404);
     // A redirect to the directory writes the backslash encoded, in path and query.
-    let resp = get(&server, "/odd/back\\dir?q=\\x");
+    let resp = get(&server, BACKSLASHED[5]);
     assert_eq!(
         (resp.status, resp.header("location")),
         (301, Some("/odd/back%5Cdir/?q=%5Cx"))
     );
-    let resp = get(&server, "/\\odd");
+    let resp = get(&server, BACKSLASHED[6]);
     assert_eq!(resp.status, 404, "no directory is named \\odd");
 }
 
@@ -205,7 +247,8 @@ fn every_link_in_a_listing_answers_200() {
     let server = Harness::start(base.path(), &["--quiet", "--listing"]);
     let page = String::from_utf8(req(&server, "GET", "/odd/", &[]).body).unwrap();
     let links = hrefs(&page);
-    assert_eq!(links.len(), ODD.len() + 1, "{links:?}");
+    let odd = odd();
+    assert_eq!(links.len(), odd.len() + 1, "{links:?}");
     assert!(
         !page.contains("bad"),
         "the non-UTF-8 name is not listed: {page}"
@@ -226,7 +269,7 @@ fn every_link_in_a_listing_answers_200() {
                 );
             }
         } else {
-            let name = ODD.iter().find(|n| resp.body == n.as_bytes());
+            let name = odd.iter().find(|n| resp.body == n.as_bytes());
             assert!(
                 name.is_some(),
                 "{href} gave {:?}",
@@ -238,8 +281,8 @@ fn every_link_in_a_listing_answers_200() {
     // JSON names, percent-encoded by the client, fetch the same files.
     let text = String::from_utf8(req(&server, "GET", "/odd/", &[JSON]).body).unwrap();
     let mut names = json_names(&text);
-    assert_eq!(names.len(), ODD.len() + 1, "{text}");
-    assert_eq!(names.remove(0), "back\\dir");
+    assert_eq!(names.len(), odd.len() + 1, "{text}");
+    assert_eq!(names.remove(0), ODD_DIR);
     for name in names {
         let resp = get(&server, &format!("/odd/{}", encode_all(&name)));
         assert_eq!(
