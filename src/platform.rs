@@ -10,8 +10,8 @@
 //!   own creation time). A same-length rewrite that also restores the modification time
 //!   is not seen; nothing else is.
 //! - Linux: an open file's real path is read from `/proc/self/fd/N`.
-//! - Windows: `shutdown` does not wake a thread blocked reading the socket, so a
-//!   connection waiting for a request looks at the server's stop flag every
+//! - Windows: `shutdown` does not wake a thread blocked reading the socket, so an idle
+//!   connection waiting for its next request looks at the server's stop flag every
 //!   [`STOP_POLL`]; on Unix shutting the socket's reading side wakes it at once.
 //! - Windows: `fs::canonicalize` answers `\\?\C:\site`; servedir prints and compares the
 //!   plain `C:\site` wherever that names the same directory ([`canonicalize`]).
@@ -195,6 +195,12 @@ pub(crate) fn with_stream_options(
     Ok(TcpListener::from(Owned::from(socket)))
 }
 
+/// Whether a listener's read timeout also bounds `accept`, so that an accepting thread
+/// wakes on its own now and then: Linux. On Windows (measured under Wine) and macOS
+/// (XNU's accept sleeps without a timeout) only a connection wakes it, so shutdown keeps
+/// trying its wake-up connection until the thread has woken.
+pub(crate) const ACCEPT_TIMES_OUT: bool = cfg!(target_os = "linux");
+
 /// Why process mode cannot run here, or `None` where it can. A child serves its
 /// connection as its standard input, and std hands a socket to a child that way only on
 /// Unix (`Stdio::from(OwnedFd)`); on Windows it takes handle inheritance through
@@ -217,9 +223,11 @@ pub(crate) const NO_PROCESS_MODE: Option<&str> = if cfg!(unix) {
 /// call, which std cannot do while another thread still holds the socket).
 pub(crate) const SHUTDOWN_WAKES_READS: bool = cfg!(unix);
 
-/// Where [`SHUTDOWN_WAKES_READS`] is false, how long a connection waiting for a request
-/// blocks before it looks at the server's stop flag: the longest an idle keep-alive
-/// connection delays shutdown there, for four wake-ups a second per waiting connection.
+/// Where [`SHUTDOWN_WAKES_READS`] is false, how long an idle connection (no byte of its
+/// next request yet) blocks before it looks at the server's stop flag: the longest an
+/// idle keep-alive connection delays shutdown there, for four wake-ups a second per idle
+/// connection. A connection in the middle of a head is left to its head deadline: under
+/// Wine, 400 slow clients polling starved the accept loop of another server for 10 s.
 pub(crate) const STOP_POLL: Duration = Duration::from_millis(250);
 
 /// OS error numbers for which std has no stable `io::ErrorKind`, as this platform spells

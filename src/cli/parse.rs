@@ -83,6 +83,30 @@ mod tests {
         assert_eq!(base().bind, vec![V4, V6]);
     }
 
+    /// Issue 14, item 3: where process mode cannot work it is refused at start-up, with
+    /// the reason and no pointer to `--help` (the option was spelt right).
+    #[test]
+    fn process_mode_is_served_where_available_and_refused_elsewhere() {
+        for args in [
+            &["--mode=process"][..],
+            &["--mode", "process"],
+            &["-p0", "--mode", "process"],
+        ] {
+            match crate::platform::NO_PROCESS_MODE {
+                None => assert_eq!(serve(args).mode, Mode::Process),
+                Some(why) => {
+                    let e = parse(args).unwrap_err();
+                    assert_eq!(e.to_string(), why);
+                    assert!(!e.hint());
+                    assert!(why.starts_with("--mode process is not available on Windows: "));
+                }
+            }
+        }
+        assert_eq!(Mode::Process.is_available(), cfg!(unix));
+        // A usage error still points to --help.
+        assert!(parse(["--mode", "fork"]).unwrap_err().hint());
+    }
+
     #[test]
     fn each_option_in_every_spelling() {
         type Edit = fn(&mut Config);
@@ -125,9 +149,6 @@ mod tests {
                 &[&["--bind", "::1", "--bind", "localhost", "-b", "127.0.0.1"]],
                 |c| c.bind = vec![V6, V4],
             ),
-            (&[&["--mode=process"], &["--mode", "process"]], |c| {
-                c.mode = Mode::Process
-            }),
             (
                 &[&["--mode", "thread"], &["--mode=process", "--mode=thread"]],
                 |_| {},
@@ -219,14 +240,13 @@ mod tests {
             (&[&["--port", "1", "--port", "2"]], |c| c.port = 2),
             (
                 &[&[
-                    ".", "--bind", "0.0.0.0", "--hidden", "-q", "--mode", "process",
+                    ".", "--bind", "0.0.0.0", "--hidden", "-q", "--mode", "thread",
                 ]],
                 |c| {
                     c.root = PathBuf::from(".");
                     c.bind = vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)];
                     c.hidden = true;
                     c.access_log = false;
-                    c.mode = Mode::Process;
                 },
             ),
         ];

@@ -48,8 +48,8 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// # Platform-specific behavior
 /// Shutdown ends a waiting connection by shutting its reading side, which on Unix wakes
 /// the read at once. Windows does not wake it (`platform::SHUTDOWN_WAKES_READS`), so
-/// there a wait for a request blocks at most `platform::STOP_POLL` at a time and then
-/// looks at `stop`.
+/// there an idle connection blocks at most `platform::STOP_POLL` at a time and then
+/// looks at `stop`; one in the middle of a head ends at its head deadline.
 pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: &AtomicBool) {
     // On Linux the socket came from a listener that gave it TCP_NODELAY (a head must
     // never wait for an ACK), the write timeout and the first request's read timeout
@@ -161,7 +161,10 @@ impl Connection<'_> {
                     End::Quiet
                 });
             }
-            let _ = self.read_timeout(if crate::platform::SHUTDOWN_WAKES_READS {
+            // Where shutdown cannot wake this read, an idle connection (the kind a browser
+            // keeps) looks at the stop flag now and then; one sending its head is left to
+            // its deadline, so that a flood of slow clients costs no wake-ups.
+            let _ = self.read_timeout(if crate::platform::SHUTDOWN_WAKES_READS || started {
                 deadline - now
             } else {
                 (deadline - now).min(crate::platform::STOP_POLL)
