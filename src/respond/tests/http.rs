@@ -122,3 +122,44 @@ fn other_methods_get_405_or_501_with_allow() {
     assert_eq!(resp.status, 501);
     assert_eq!(header(&resp, "allow"), "GET, HEAD");
 }
+
+/// Red team (issue 14 item 4): the short name the file system really gave a dot-name must
+/// not serve it, whatever its shape: NTFS and FAT write `GIT~1`, but Wine writes
+/// `_GIT~IBP` and Samba (a NAS mapped as a drive) `GIT~A3.___`, which `policy.rs`'s
+/// `~digits` pattern does not see. The names are read from `dir /x`, not guessed.
+#[cfg(windows)]
+#[test]
+fn the_real_short_names_of_dot_names_are_404() {
+    let site = Site::new("realshort");
+    fs::write(site.root().join(".env"), SECRET).unwrap();
+    let server = Harness::start(&site.root(), &[]);
+    let out = std::process::Command::new("cmd")
+        .args(["/c", "dir", "/x", "/a"])
+        .arg(site.root())
+        .output()
+        .expect("cmd /c dir /x");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let mut tried = Vec::new();
+    for line in listing.lines() {
+        // `DATE TIME [AM|PM] <DIR>|SIZE [SHORT] LONG`: SHORT only where LONG is not 8.3.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [.., short, long] = words[..] else {
+            continue;
+        };
+        if short == "<DIR>" || short.chars().all(|c| c.is_ascii_digit() || c == ',') {
+            continue;
+        }
+        let path = match long {
+            ".git" => format!("/{short}/config"),
+            ".env" | ".hidden.txt" => format!("/{short}"),
+            _ => continue,
+        };
+        let resp = server.get(&path);
+        tried.push(format!("{path} ({long}): {}", resp.status));
+    }
+    eprintln!("{listing}\n{tried:#?}");
+    assert!(
+        tried.iter().all(|t| t.ends_with(": 404") || t.ends_with(": 400")),
+        "{tried:#?}"
+    );
+}
