@@ -6,9 +6,10 @@
 //! - Unix: a file is identified by device and inode, and its change time (which no
 //!   user can set back) shows any write, truncation, rename over it or `chmod`.
 //! - Windows: std has no stable file index or change time; a file is identified by its
-//!   length, modification and creation times (a file renamed over another brings its
-//!   own creation time). A same-length rewrite that also restores the modification time
-//!   is not seen; nothing else is.
+//!   length, modification and creation times. Every write moves the modification time;
+//!   a same-length file that keeps the old modification time (`touch -r`, a copy that
+//!   keeps times, renamed over it: tunnelling gives it the old creation time too) is
+//!   not seen, and the file cache re-reads its copy within a second anyway.
 //! - Linux: an open file's real path is read from `/proc/self/fd/N`.
 //! - Windows: `shutdown` does not wake a thread blocked reading the socket, so an idle
 //!   connection waiting for its next request looks at the server's stop flag every
@@ -34,7 +35,8 @@ pub(crate) struct FileId {
     object: Object,
     len: u64,
     modified: Option<SystemTime>,
-    /// Unix: the change time. Windows: the creation time.
+    /// Unix: the change time. Windows: the creation time (which tunnelling may carry
+    /// over to a file renamed onto the name).
     changed: Option<SystemTime>,
 }
 

@@ -21,10 +21,11 @@
 //! # Platform-specific behavior
 //! Windows: std offers no file index and no change time, so a copy is checked against
 //! the size, modification time and creation time (`platform::FileId`). Every write sets
-//! the modification time, and a file renamed over another brings its own creation time,
-//! so an edit is still seen on the very next request. Only a same-size rewrite that also
-//! sets the modification time back (`touch -r`, a copy preserving times) goes unseen by
-//! the metadata, and is then served fresh within [`REVALIDATE`].
+//! the modification time, so an edit, in place or saved beside and renamed over, is still
+//! seen on the very next request. Only a same-size file that also keeps the old
+//! modification time (`touch -r`, a copy preserving times, written in place or renamed
+//! over: tunnelling hands the old creation time on) goes unseen by the metadata, and is
+//! then served fresh within [`REVALIDATE`].
 
 use std::collections::HashMap;
 use std::fs::Metadata;

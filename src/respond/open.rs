@@ -130,10 +130,20 @@ fn verify(
     by_path(meta, path, root, policy)
 }
 
-/// No descriptor path: what `path` leads to now, by the rules, must be what was opened.
+/// No descriptor path: what `path` leads to now, by the rules, must be what was opened,
+/// and the real path it leads to must be allowed too. The second check is the one that
+/// sees through aliases the file system makes itself: on Windows (and SMB) a short name
+/// such as Wine's `_GIT~IBP` opens `.git`, and only the real path, with its long names
+/// (`GetFinalPathNameByHandleW`, through `canonicalize`), shows the dot-name.
 fn by_path(opened: &Metadata, path: &Path, root: &Path, policy: Policy) -> io::Result<Verified> {
     let same = is_same(&stat_allowed(path, root, policy)?, opened);
-    Ok(if same { Verified::ByPath } else { Verified::No })
+    let real_allowed =
+        || crate::platform::canonicalize(path).is_ok_and(|real| allowed(&real, root, policy));
+    Ok(if same && real_allowed() {
+        Verified::ByPath
+    } else {
+        Verified::No
+    })
 }
 
 fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {

@@ -47,14 +47,17 @@ pub(crate) fn is_hidden_name(name: &[u8]) -> bool {
     (name.starts_with(b".") && name != b".well-known") || is_short_name(name)
 }
 
-/// Whether `name` could be an 8.3 short name (`GIT~1`, `HTPASS~1`, `GI4A2D~1.TXT`):
-/// a base of at most 8 bytes ending in `~` and digits, and an extension of at most 3.
+/// Whether `name` could be an 8.3 short name: a base of at most 8 bytes ending in `~`
+/// and digits (NTFS and FAT: `GIT~1`, `GI4A2D~1.TXT`), or in `~` and letters or digits
+/// after at least one byte (Samba: `GIT~A3.___`; Wine: `_GIT~IBP`), and an extension
+/// of at most 3.
 ///
-/// NTFS and FAT give every long name one, and a lookup by it opens the long name: the
-/// short name of `.git` is `GIT~1`, with no dot for [`is_hidden`] to see. This holds on
-/// every platform, not just Windows: Linux's vfat (a USB stick, an SD card) and SMB mounts
-/// match short names too, and only the name is seen here. The cost is that a name like
-/// `FOO~1.txt` needs `--hidden`. Trailing dots and spaces are ignored, as FAT ignores them.
+/// Those file systems give every long name one, and a lookup by it opens the long name:
+/// the short name of `.git` is `GIT~1`, with no dot for [`is_hidden`] to see. This holds
+/// on every platform, not just Windows: Linux's vfat (a USB stick, an SD card) and SMB
+/// mounts match short names too, and only the name is seen here (Windows also checks the
+/// long name of what it opened, `open.rs`). The cost is that a name like `FOO~1.txt` or
+/// `a~b` needs `--hidden`. Trailing dots and spaces are ignored, as FAT ignores them.
 fn is_short_name(name: &[u8]) -> bool {
     let mut end = name.len();
     while end > 0 && matches!(name[end - 1], b'.' | b' ') {
@@ -65,12 +68,20 @@ fn is_short_name(name: &[u8]) -> bool {
         Some(dot) => (&name[..dot], &name[dot + 1..]),
         None => (name, &[][..]),
     };
-    let digits = base.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let tail = base
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let Some(tilde) = base.len().checked_sub(tail + 1) else {
+        return false;
+    };
+    let digits_only = base[tilde + 1..].iter().all(u8::is_ascii_digit);
     base.len() <= 8
         && ext.len() <= 3
-        && digits > 0
-        && base.len() > digits
-        && base[base.len() - digits - 1] == b'~'
+        && tail > 0
+        && base[tilde] == b'~'
+        && (digits_only || tilde > 0)
 }
 
 #[cfg(test)]
@@ -153,6 +164,13 @@ mod tests {
             "GIT~1. .",
             "~1",
             "A~1.B",
+            // Samba's and Wine's shapes, in any case.
+            "GIT~A3.___",
+            "_GIT~IBP",
+            "_git~ibp",
+            "_ENV~G0W.LOC",
+            "a~b",
+            "GIT~1x",
         ] {
             assert!(is_hidden(name), "{name:?}");
         }
@@ -161,11 +179,11 @@ mod tests {
             "a.txt~",
             "file.txt.~1~",
             "~user",
+            "~1a",
             "my-document~2",
             "x~1.html5",
-            "a~b",
             "GIT~",
-            "GIT~1x",
+            "GIT~-1",
             "report~2.pdf.bak",
             "index.html",
             "~",
