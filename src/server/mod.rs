@@ -104,6 +104,11 @@ impl Server {
                 format!("cannot serve {}: not a directory", config.root.display()),
             ));
         }
+        // Before `check`: where process mode cannot exist, asking for `process_exe`
+        // would send the caller after a setting that cannot help.
+        if let (Mode::Process, Some(why)) = (config.mode, crate::platform::NO_PROCESS_MODE) {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, why));
+        }
         config
             .check()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
@@ -404,6 +409,25 @@ mod tests {
         assert_eq!(capacity(Mode::Process, Some(3)), process(3));
         assert_eq!(capacity(Mode::Process, Some(12_000)), process(12_000));
         assert_eq!(capacity(Mode::Thread, Some(3)), Ok(3));
+    }
+
+    #[test]
+    fn process_mode_without_an_exe_is_unsupported_where_it_cannot_exist() {
+        let root = std::env::temp_dir();
+        let kind = Server::bind(Config {
+            root,
+            port: 0,
+            mode: Mode::Process,
+            ..Config::default()
+        })
+        .map(|_| ())
+        .map_err(|e| e.kind());
+        let expected = if cfg!(unix) {
+            io::ErrorKind::InvalidInput // process_exe is missing
+        } else {
+            io::ErrorKind::Unsupported
+        };
+        assert_eq!(kind, Err(expected));
     }
 
     // Linux only: elsewhere accepted sockets start without them (see platform.rs), and
