@@ -73,10 +73,11 @@ impl Server {
     ///
     /// # Errors
     /// The root is missing or not a directory; an address cannot be bound (each message
-    /// names the path or address and the OS error, e.g. `cannot bind 127.0.0.1:7890:
-    /// Address already in use (os error 98)`); `InvalidInput` for a configuration that
-    /// cannot work: process mode without `Config::process_exe` or with an observer, an
-    /// invalid extra header or index name, no address to bind. In process mode,
+    /// names the path or address and what went wrong, e.g. `cannot bind 127.0.0.1:7890:
+    /// address already in use`); `Unsupported` for process mode where it cannot exist
+    /// (Windows); `InvalidInput` for a configuration that cannot work: process mode
+    /// without `Config::process_exe` or with an observer, an invalid extra header or
+    /// index name, no address to bind. In process mode,
     /// `Config::process_exe` is opened here: an error names it when it is missing or not
     /// an executable file.
     ///
