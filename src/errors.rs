@@ -66,6 +66,11 @@ pub(crate) fn describe(e: &io::Error) -> String {
         io::ErrorKind::NotADirectory => "not a directory",
         io::ErrorKind::AddrInUse => "address already in use",
         io::ErrorKind::AddrNotAvailable => "address not available on this machine",
+        // Windows: "Invalid name. (os error 123)" for `C:\site"`, the argument a
+        // quoted `"C:\site\"` becomes; Unix: a name too long.
+        io::ErrorKind::InvalidFilename => {
+            "not a valid path (a name too long, or a character such as \" that names cannot hold)"
+        }
         _ => return e.to_string(),
     };
     words.to_owned()
@@ -143,6 +148,7 @@ mod tests {
             describe(&io::Error::from(PermissionDenied)),
             "permission denied"
         );
+        assert!(describe(&io::Error::from(InvalidFilename)).starts_with("not a valid path"));
         // The system's own errors of those kinds read the same.
         let missing = std::fs::metadata("/no/such/servedir/path").unwrap_err();
         assert_eq!(describe(&missing), "no such file or directory");

@@ -73,10 +73,11 @@ impl Server {
     ///
     /// # Errors
     /// The root is missing or not a directory; an address cannot be bound (each message
-    /// names the path or address and the OS error, e.g. `cannot bind 127.0.0.1:7890:
-    /// Address already in use (os error 98)`); `InvalidInput` for a configuration that
-    /// cannot work: process mode without `Config::process_exe` or with an observer, an
-    /// invalid extra header or index name, no address to bind. In process mode,
+    /// names the path or address and what went wrong, e.g. `cannot bind 127.0.0.1:7890:
+    /// address already in use`); `Unsupported` for process mode where it cannot exist
+    /// (Windows); `InvalidInput` for a configuration that cannot work: process mode
+    /// without `Config::process_exe` or with an observer, an invalid extra header or
+    /// index name, no address to bind. In process mode,
     /// `Config::process_exe` is opened here: an error names it when it is missing or not
     /// an executable file.
     ///
@@ -103,6 +104,11 @@ impl Server {
                 io::ErrorKind::NotADirectory,
                 format!("cannot serve {}: not a directory", config.root.display()),
             ));
+        }
+        // Before `check`: where process mode cannot exist, asking for `process_exe`
+        // would send the caller after a setting that cannot help.
+        if let (Mode::Process, Some(why)) = (config.mode, crate::platform::NO_PROCESS_MODE) {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, why));
         }
         config
             .check()
@@ -404,6 +410,25 @@ mod tests {
         assert_eq!(capacity(Mode::Process, Some(3)), process(3));
         assert_eq!(capacity(Mode::Process, Some(12_000)), process(12_000));
         assert_eq!(capacity(Mode::Thread, Some(3)), Ok(3));
+    }
+
+    #[test]
+    fn process_mode_without_an_exe_is_unsupported_where_it_cannot_exist() {
+        let root = std::env::temp_dir();
+        let kind = Server::bind(Config {
+            root,
+            port: 0,
+            mode: Mode::Process,
+            ..Config::default()
+        })
+        .map(|_| ())
+        .map_err(|e| e.kind());
+        let expected = if cfg!(unix) {
+            io::ErrorKind::InvalidInput // process_exe is missing
+        } else {
+            io::ErrorKind::Unsupported
+        };
+        assert_eq!(kind, Err(expected));
     }
 
     // Linux only: elsewhere accepted sockets start without them (see platform.rs), and

@@ -124,6 +124,42 @@ fn a_busy_port_exits_1_naming_the_address() {
     );
 }
 
+/// A root spelled differently from its real path but with no link on the way (`a/../a`;
+/// on Windows also another case of a letter) prints the real path alone: the "links on
+/// the way" note is for roots that do go through a link (`races`).
+#[test]
+fn a_root_spelled_another_way_without_links_is_printed_plainly() {
+    let site = Site::new("cli-spelled");
+    let root = std::fs::canonicalize(site.root()).unwrap();
+    // Windows: as the user would write it, without the `\\?\` std adds (and with which
+    // `..` would be a name, not a step up).
+    let shown = root
+        .to_str()
+        .unwrap()
+        .trim_start_matches(r"\\?\")
+        .to_owned();
+    let plain = std::path::PathBuf::from(&shown);
+    let name = plain.file_name().unwrap().to_str().unwrap().to_owned();
+    let mut spellings = vec![plain.join("..").join(&name)];
+    if cfg!(windows) {
+        spellings.push(plain.with_file_name(name.to_uppercase()));
+    }
+    for given in spellings {
+        let server = TestServer::start(Mode::Thread, &given, &[]);
+        let err = server.stderr();
+        assert!(
+            err.contains(&format!("serving {shown}\n")),
+            "{}: {err}",
+            given.display()
+        );
+        assert!(
+            !err.contains("links on the way"),
+            "{}: {err}",
+            given.display()
+        );
+    }
+}
+
 #[test]
 fn prints_the_root_and_every_listener() {
     let site = Site::new("cli-listen");
