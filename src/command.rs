@@ -115,14 +115,6 @@ fn bind(config: Config) -> Option<Server> {
     }
 }
 
-/// Whether `path` or a directory above it is a symbolic link (a junction on Windows).
-fn has_link(path: &Path) -> bool {
-    path.ancestors().any(|p| {
-        p.symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink())
-    })
-}
-
 /// Prints the root and every address served, on stderr.
 fn announce(server: &Server, given_root: &Path) {
     // stderr is unbuffered: tests read these lines as soon as they are printed.
@@ -130,7 +122,7 @@ fn announce(server: &Server, given_root: &Path) {
     match std::path::absolute(given_root) {
         // A root given through a symlink is followed by every request: say so. Only
         // then: `c:\site` for `C:\Site` (Windows), `a/../b` or a short name has no link.
-        Ok(given) if given != root && has_link(&given) => eprintln!(
+        Ok(given) if given != root && crate::respond::context::has_link(&given) => eprintln!(
             "serving {} (now {}; links on the way are followed by every request)",
             given.display(),
             root.display()

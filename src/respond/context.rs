@@ -76,10 +76,11 @@ impl Context {
             add("Cross-Origin-Embedder-Policy", "require-corp");
         }
         // `absolute` keeps symlinks (and `..`) as they are, so it differs from the
-        // canonical root exactly when resolving it took a link or a `..`.
+        // canonical root when resolving it took a link, a `..`, or (Windows) another
+        // case or a short name: only a link makes it worth following per request.
         let root_link = std::path::absolute(&config.root)
             .ok()
-            .filter(|configured| *configured != root);
+            .filter(|configured| *configured != root && has_link(configured));
         Context {
             config,
             root,
@@ -91,6 +92,14 @@ impl Context {
             test_hooks,
         }
     }
+}
+
+/// Whether `path` or a directory above it is a symbolic link (or a junction on Windows).
+pub(crate) fn has_link(path: &Path) -> bool {
+    path.ancestors().any(|p| {
+        p.symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+    })
 }
 
 impl Context {
