@@ -203,7 +203,8 @@ pub(crate) fn with_stream_options(
 /// trying its wake-up connection until the thread has woken.
 pub(crate) const ACCEPT_TIMES_OUT: bool = cfg!(target_os = "linux");
 
-/// Why process mode cannot run here, or `None` where it can. A child serves its
+/// Why process mode cannot run here (the end of a sentence that names the mode the
+/// caller's way: `--mode process`, `Mode::Process`), or `None` where it can. A child serves its
 /// connection as its standard input, and std hands a socket to a child that way only on
 /// Unix (`Stdio::from(OwnedFd)`); on Windows it takes handle inheritance through
 /// `unsafe` Win32 calls, which servedir forbids. Relaying the bytes through the child's
@@ -213,10 +214,7 @@ pub(crate) const ACCEPT_TIMES_OUT: bool = cfg!(target_os = "linux");
 pub(crate) const NO_PROCESS_MODE: Option<&str> = if cfg!(unix) {
     None
 } else {
-    Some(
-        "--mode process is not available on Windows: a child process can be handed a \
-         connection only on Unix without unsafe code; use --mode thread (the default)",
-    )
+    Some("std can hand a connection to a child process only on Unix (Linux, macOS)")
 };
 
 /// Whether shutting a socket's reading side (`shutdown(Read)`) wakes a thread blocked
@@ -275,7 +273,7 @@ pub(crate) mod errno {
 ///
 /// # Errors
 /// Those of `fs::canonicalize`: the path does not exist, or a component cannot be read.
-pub(crate) fn canonicalize(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
     let real = std::fs::canonicalize(path)?;
     if cfg!(windows) {
         if let Some(plain) = real.to_str().and_then(plain_windows_path) {

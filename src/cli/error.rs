@@ -23,9 +23,9 @@ impl CliError {
 
     /// A setting that is valid but cannot work on this platform: the message says why
     /// and what to use instead; `--help` has nothing to add.
-    pub(super) fn unavailable(message: &str) -> Self {
+    pub(super) fn unavailable(message: String) -> Self {
         CliError {
-            message: message.to_owned(),
+            message,
             hint: false,
         }
     }

@@ -101,7 +101,7 @@ fn examples(root: &str) -> [(&'static str, String); 4] {
         ),
         (
             "  servedir --mode process",
-            format!("Serve ./{root} with one process per connection"),
+            format!("Serve ./{root}, a process per connection (Unix)"),
         ),
     ]
 }

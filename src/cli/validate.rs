@@ -30,7 +30,10 @@ pub(super) fn config(scan: Scan, strict: bool) -> Result<Config, CliError> {
     }
     if let (true, Some(why)) = (strict, crate::platform::NO_PROCESS_MODE) {
         if draft.config.mode == crate::config::Mode::Process {
-            return Err(CliError::unavailable(why));
+            return Err(CliError::unavailable(format!(
+                "--mode process is not available on this platform: {why}; use --mode thread \
+                 (the default)"
+            )));
         }
     }
     if let Some(root) = scan.root {

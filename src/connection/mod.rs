@@ -445,7 +445,7 @@ mod tests {
             limits: limits.clone(),
             ..Config::default()
         };
-        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = crate::platform::canonicalize(dir.path()).unwrap();
         let (head_timeout, write_timeout) = (limits.head_timeout, limits.write_timeout);
         let ctx = Context::new(config, root);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

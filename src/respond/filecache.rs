@@ -243,7 +243,7 @@ mod tests {
 
     fn dir(name: &str) -> Root {
         let dir = TempDir::new(name);
-        let path = fs::canonicalize(dir.path()).unwrap();
+        let path = crate::platform::canonicalize(dir.path()).unwrap();
         Root { _dir: dir, path }
     }
 
@@ -383,7 +383,7 @@ mod tests {
         let d = dir("swap");
         let root = d.path().join("root");
         fs::create_dir_all(&root).unwrap();
-        let root = fs::canonicalize(root).unwrap();
+        let root = crate::platform::canonicalize(root).unwrap();
         let path = root.join("a.txt");
         fs::write(&path, b"inside").unwrap();
         fs::write(d.path().join("secret.txt"), b"SECRET").unwrap();

@@ -294,7 +294,7 @@ mod tests {
                 panic!("mkfifo is needed for this test");
             }
             fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), "x").unwrap();
-            let root = fs::canonicalize(root).unwrap();
+            let root = crate::platform::canonicalize(root).unwrap();
             (guard, root)
         }
 

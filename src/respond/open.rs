@@ -177,7 +177,7 @@ mod tests {
         symlink(".env", root.join("env-link")).unwrap();
         symlink("a.txt", root.join("in-link")).unwrap();
         symlink("../outside/.ssh", root.join("keys")).unwrap();
-        let root = fs::canonicalize(root).unwrap();
+        let root = crate::platform::canonicalize(root).unwrap();
         (base, root)
     }
 

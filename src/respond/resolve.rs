@@ -214,7 +214,7 @@ mod tests {
             std::os::unix::fs::symlink(base.join("outside/.ssh"), root.join("keys")).unwrap();
             std::os::unix::fs::symlink(base.join("outside/.env"), root.join("env")).unwrap();
         }
-        let root = fs::canonicalize(root).unwrap();
+        let root = crate::platform::canonicalize(root).unwrap();
         (guard, root)
     }
 

@@ -108,7 +108,10 @@ impl Server {
         // Before `check`: where process mode cannot exist, asking for `process_exe`
         // would send the caller after a setting that cannot help.
         if let (Mode::Process, Some(why)) = (config.mode, crate::platform::NO_PROCESS_MODE) {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, why));
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("Mode::Process is not available on this platform: {why}; use Mode::Thread"),
+            ));
         }
         config
             .check()

@@ -15,7 +15,7 @@
 //! and a child that dies mid-connection ends it without a status, as a panicking thread
 //! does in thread mode. The parent never reads from the socket, and reaps every child.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
@@ -368,7 +368,7 @@ fn serve_stdin(config: Config) -> io::Result<()> {
     // A root deleted since start-up is served as thread mode serves it (404s, and
     // files again once it is back), not refused. The parent passes it absolute, not
     // canonical: a root given through a symlink is followed per request here too.
-    let root = fs::canonicalize(&config.root)
+    let root = crate::platform::canonicalize(&config.root)
         .or_else(|_| std::path::absolute(&config.root))
         .unwrap_or_else(|_| config.root.clone());
     if cfg!(debug_assertions)

@@ -16,7 +16,7 @@ use crate::server::shared::Shared;
 /// Why process mode is refused here (`platform::NO_PROCESS_MODE`).
 const WHY: &str = match crate::platform::NO_PROCESS_MODE {
     Some(why) => why,
-    None => "process mode is not available here",
+    None => "process mode is not available on this platform",
 };
 
 /// Process mode's executable: never opened here.

@@ -3,7 +3,9 @@
 //! fetch) and the page writes its verdict into the DOM, which `--dump-dom` hands back.
 //!
 //! Without Chromium the test says so loudly and passes; with SERVEDIR_REQUIRE_BROWSER set
-//! (as .ci/run does after installing it) a missing browser is a failure.
+//! (as .ci/run does after installing it) a missing browser is a failure. On Windows it
+//! looks for `chrome.exe` and `msedge.exe` on PATH; under Wine (CI's Windows run) there is
+//! none, as a Windows program cannot start the Linux Chromium, and the test says so.
 
 use std::process::{Command, Stdio};
 use std::thread;
@@ -16,14 +18,17 @@ const CHECKS: &[&str] = &["module", "css", "image", "wasm", "range", "etag"];
 
 fn chromium() -> Option<String> {
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::split_paths(&path)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-                .map(|p| p.to_string_lossy().into_owned())
-        })
+    let names: &[&str] = if cfg!(windows) {
+        &["chrome.exe", "msedge.exe", "chromium.exe"]
+    } else {
+        &["chromium", "chromium-browser", "google-chrome"]
+    };
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+            .map(|p| p.to_string_lossy().into_owned())
+    })
 }
 
 /// Runs `chromium --dump-dom URL` with a fresh profile; kills it after a minute.

@@ -326,8 +326,8 @@ fn process_mode_is_refused_where_it_cannot_work() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr_of(&out),
-        "servedir: --mode process is not available on Windows: a child process can be \
-         handed a connection only on Unix without unsafe code; use --mode thread (the \
+        "servedir: --mode process is not available on this platform: std can hand a \
+         connection to a child process only on Unix (Linux, macOS); use --mode thread (the \
          default)\n"
     );
     assert!(out.stdout.is_empty());

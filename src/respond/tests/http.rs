@@ -131,7 +131,7 @@ fn other_methods_get_405_or_501_with_allow() {
 #[test]
 fn the_real_short_names_of_dot_names_are_404() {
     let site = Site::new("realshort");
-    fs::write(site.root().join(".env"), SECRET).unwrap();
+    std::fs::write(site.root().join(".env"), SECRET).unwrap();
     let server = Harness::start(&site.root(), &[]);
     let out = std::process::Command::new("cmd")
         .args(["/c", "dir", "/x", "/a"])

@@ -10,8 +10,6 @@ mod features;
 mod http;
 mod listing;
 
-use std::fs;
-
 use crate::cli::{self, Action};
 use crate::http::request::{parse_head, Parsed};
 use crate::respond::context::Context;
@@ -38,7 +36,7 @@ impl Harness {
             panic!("not a serve command: {args:?}");
         };
         // As `Harness::bind` does: canonical for serving, absolute for following a link.
-        let canonical = fs::canonicalize(&config.root).unwrap();
+        let canonical = crate::platform::canonicalize(&config.root).unwrap();
         config.root = std::path::absolute(&config.root).unwrap();
         Harness {
             ctx: Context::new(config, canonical),
