@@ -150,19 +150,22 @@ fn is_same(found: &Option<Metadata>, opened: &Metadata) -> bool {
     found.as_ref().is_some_and(|m| same_object(m, opened))
 }
 
-// Symlinks and FIFOs: Unix only.
-#[cfg(unix)]
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
+    #[cfg(unix)]
     use std::os::unix::fs::symlink;
+    #[cfg(unix)]
     use std::sync::mpsc;
+    #[cfg(unix)]
     use std::time::Duration;
 
-    use crate::testutil::{FOLLOW, OPEN, STRICT};
+    use crate::testutil::STRICT;
+    #[cfg(unix)]
+    use crate::testutil::{FOLLOW, OPEN};
 
-    /// A root with `a.txt`, `.env`, a secret beside it and links of every kind.
+    /// A root with `a.txt`, `.env`, a secret beside it and (Unix) links of every kind.
     fn site() -> (TempDir, PathBuf) {
         let base = TempDir::new("open");
         let root = base.path().join("root");
@@ -172,11 +175,15 @@ mod tests {
         fs::write(root.join(".env"), "hidden").unwrap();
         fs::write(base.path().join("secret.txt"), "SECRET").unwrap();
         fs::write(base.path().join("outside/.ssh/id_rsa"), "KEY").unwrap();
-        symlink("../secret.txt", root.join("out-link")).unwrap();
-        symlink("..", root.join("up")).unwrap();
-        symlink(".env", root.join("env-link")).unwrap();
-        symlink("a.txt", root.join("in-link")).unwrap();
-        symlink("../outside/.ssh", root.join("keys")).unwrap();
+        // Symlinks: Unix only (Windows needs a privilege; under Wine one reads as a file).
+        #[cfg(unix)]
+        {
+            symlink("../secret.txt", root.join("out-link")).unwrap();
+            symlink("..", root.join("up")).unwrap();
+            symlink(".env", root.join("env-link")).unwrap();
+            symlink("a.txt", root.join("in-link")).unwrap();
+            symlink("../outside/.ssh", root.join("keys")).unwrap();
+        }
         let root = crate::platform::canonicalize(root).unwrap();
         (base, root)
     }
@@ -194,24 +201,28 @@ mod tests {
             read(&root.join("a.txt"), &root, STRICT).as_deref(),
             Some("inside")
         );
-        assert_eq!(
-            read(&root.join("in-link"), &root, STRICT).as_deref(),
-            Some("inside")
-        );
-        assert_eq!(read(&root.join("out-link"), &root, STRICT), None);
-        assert_eq!(read(&root.join("up/secret.txt"), &root, STRICT), None);
-        assert_eq!(read(&root.join("env-link"), &root, STRICT), None);
-        assert_eq!(read(&root.join("keys/id_rsa"), &root, FOLLOW), None);
-        assert_eq!(
-            read(&root.join("out-link"), &root, FOLLOW).as_deref(),
-            Some("SECRET")
-        );
-        assert_eq!(
-            read(&root.join("keys/id_rsa"), &root, OPEN).as_deref(),
-            Some("KEY")
-        );
         assert_eq!(read(&root.join("missing"), &root, STRICT), None);
         assert_eq!(read(&root.join("dir"), &root, STRICT), None, "not a file");
+        // Through symlinks: Unix only.
+        #[cfg(unix)]
+        {
+            assert_eq!(
+                read(&root.join("in-link"), &root, STRICT).as_deref(),
+                Some("inside")
+            );
+            assert_eq!(read(&root.join("out-link"), &root, STRICT), None);
+            assert_eq!(read(&root.join("up/secret.txt"), &root, STRICT), None);
+            assert_eq!(read(&root.join("env-link"), &root, STRICT), None);
+            assert_eq!(read(&root.join("keys/id_rsa"), &root, FOLLOW), None);
+            assert_eq!(
+                read(&root.join("out-link"), &root, FOLLOW).as_deref(),
+                Some("SECRET")
+            );
+            assert_eq!(
+                read(&root.join("keys/id_rsa"), &root, OPEN).as_deref(),
+                Some("KEY")
+            );
+        }
     }
 
     #[test]
@@ -224,11 +235,14 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["x"]);
-        assert!(opened.still_at(&root.join("dir"), &root, STRICT));
-        assert!(dir(&root.join("up"), &root, STRICT).unwrap().is_none());
-        assert!(dir(&root.join("up"), &root, FOLLOW).unwrap().is_some());
-        assert!(dir(&root.join("keys"), &root, FOLLOW).unwrap().is_none());
         assert!(dir(&root.join("a.txt"), &root, STRICT).unwrap().is_none());
+        // Through symlinks: Unix only.
+        #[cfg(unix)]
+        {
+            assert!(dir(&root.join("up"), &root, STRICT).unwrap().is_none());
+            assert!(dir(&root.join("up"), &root, FOLLOW).unwrap().is_some());
+            assert!(dir(&root.join("keys"), &root, FOLLOW).unwrap().is_none());
+        }
         #[cfg(target_os = "linux")]
         {
             // Swapped after opening: the listing still reads what was verified.
@@ -242,27 +256,51 @@ mod tests {
         }
     }
 
-    /// The check used where no descriptor path exists (macOS, Linux without `/proc`).
+    /// A directory that gains an entry while it is read is still the one at its path.
+    /// Found splitting these tests for Windows: there `same_object` compares the
+    /// modification time, which the new entry moves, so `still_at` says no and a listing
+    /// of a directory being written to answers 404 (`listing::read_entries`). A product
+    /// bug (issue 14), ignored there until it is fixed.
+    #[cfg_attr(
+        windows,
+        ignore = "product bug: same_object compares the directory's mtime (issue 14)"
+    )]
+    #[test]
+    fn a_directory_that_changes_after_opening_is_still_at_its_path() {
+        let (_base, root) = site();
+        let opened = dir(&root.join("dir"), &root, STRICT).unwrap().unwrap();
+        fs::write(root.join("dir/x"), "").unwrap();
+        assert!(opened.still_at(&root.join("dir"), &root, STRICT));
+    }
+
+    /// The check used where no descriptor path exists (Windows, macOS, Linux without
+    /// `/proc`).
     #[test]
     fn without_a_descriptor_path_the_name_must_still_lead_to_what_was_opened() {
         let (_base, root) = site();
         let a = root.join("a.txt");
         let (_file, meta) = open(&a).unwrap().unwrap();
         assert_eq!(by_path(&meta, &a, &root, STRICT).unwrap(), Verified::ByPath);
-        let (_link, via_link) = open(&root.join("in-link")).unwrap().unwrap();
-        let in_link = root.join("in-link");
-        assert_eq!(
-            by_path(&via_link, &in_link, &root, STRICT).unwrap(),
-            Verified::ByPath
-        );
-        // Opened through a swapped-in link out of the root: the name now leads elsewhere
-        // (or nowhere allowed), so what was opened is refused.
-        let (_secret, secret) = open(&root.join("out-link")).unwrap().unwrap();
-        let out = root.join("out-link");
-        assert_eq!(by_path(&secret, &out, &root, STRICT).unwrap(), Verified::No);
-        assert_eq!(by_path(&secret, &a, &root, STRICT).unwrap(), Verified::No);
+        // Through symlinks: Unix only.
+        #[cfg(unix)]
+        {
+            let (_link, via_link) = open(&root.join("in-link")).unwrap().unwrap();
+            let in_link = root.join("in-link");
+            assert_eq!(
+                by_path(&via_link, &in_link, &root, STRICT).unwrap(),
+                Verified::ByPath
+            );
+            // Opened through a swapped-in link out of the root: the name now leads
+            // elsewhere (or nowhere allowed), so what was opened is refused.
+            let (_secret, secret) = open(&root.join("out-link")).unwrap().unwrap();
+            let out = root.join("out-link");
+            assert_eq!(by_path(&secret, &out, &root, STRICT).unwrap(), Verified::No);
+            assert_eq!(by_path(&secret, &a, &root, STRICT).unwrap(), Verified::No);
+        }
     }
 
+    // FIFOs, and a device reached through a symlink: Unix only.
+    #[cfg(unix)]
     #[test]
     fn fifos_and_devices_are_refused_without_blocking() {
         let (_base, root) = site();
