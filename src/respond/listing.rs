@@ -259,17 +259,20 @@ mod tests {
         assert_eq!(first_k(&[], 5), Listing::default());
     }
 
-    #[cfg(unix)]
     mod fs_tests {
         use super::super::*;
+        #[cfg(unix)]
         use std::ffi::OsStr;
+        #[cfg(unix)]
         use std::os::unix::ffi::OsStrExt;
+        #[cfg(unix)]
         use std::os::unix::fs::symlink;
         use std::path::PathBuf;
 
         use crate::testutil::TempDir;
 
-        /// base/secret.txt outside; base/root/ holding one of each kind of entry.
+        /// base/secret.txt outside; base/root/ holding one of each kind of entry (the
+        /// symlinks, the FIFO and the non-UTF-8 name on Unix only).
         fn temp_root(name: &str) -> (TempDir, PathBuf) {
             let guard = TempDir::new(name);
             let base = guard.path().to_path_buf();
@@ -281,19 +284,23 @@ mod tests {
             fs::write(root.join("A.txt"), "").unwrap();
             fs::write(root.join(".env"), "secret").unwrap();
             fs::write(base.join("secret.txt"), "secret!").unwrap();
-            symlink(base.join("secret.txt"), root.join("out-link")).unwrap();
-            symlink(base.join("outdir"), root.join("out-dir")).unwrap();
-            symlink("b.txt", root.join("in-link")).unwrap();
-            symlink("sub", root.join("in-dir")).unwrap();
-            symlink("missing", root.join("dangling")).unwrap();
-            symlink("loop", root.join("loop")).unwrap();
-            let status = std::process::Command::new("mkfifo")
-                .arg(root.join("pipe"))
-                .status();
-            if !status.is_ok_and(|s| s.success()) {
-                panic!("mkfifo is needed for this test");
+            // Symlinks, a FIFO, a name of bytes: Unix only.
+            #[cfg(unix)]
+            {
+                symlink(base.join("secret.txt"), root.join("out-link")).unwrap();
+                symlink(base.join("outdir"), root.join("out-dir")).unwrap();
+                symlink("b.txt", root.join("in-link")).unwrap();
+                symlink("sub", root.join("in-dir")).unwrap();
+                symlink("missing", root.join("dangling")).unwrap();
+                symlink("loop", root.join("loop")).unwrap();
+                let status = std::process::Command::new("mkfifo")
+                    .arg(root.join("pipe"))
+                    .status();
+                if !status.is_ok_and(|s| s.success()) {
+                    panic!("mkfifo is needed for this test");
+                }
+                fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), "x").unwrap();
             }
-            fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), "x").unwrap();
             let root = crate::platform::canonicalize(root).unwrap();
             (guard, root)
         }
@@ -318,10 +325,12 @@ mod tests {
             assert_eq!(
                 listed(&root, Policy::default()),
                 owned(&[
+                    #[cfg(unix)] // a symlink
                     ("in-dir", true, 0),
                     ("sub", true, 0),
                     ("A.txt", false, 0),
                     ("b.txt", false, 5),
+                    #[cfg(unix)] // a symlink
                     ("in-link", false, 5),
                 ])
             );
@@ -343,11 +352,13 @@ mod tests {
                 listed(&root, hidden),
                 owned(&[
                     (".git", true, 0),
+                    #[cfg(unix)] // a symlink
                     ("in-dir", true, 0),
                     ("sub", true, 0),
                     (".env", false, 6),
                     ("A.txt", false, 0),
                     ("b.txt", false, 5),
+                    #[cfg(unix)] // a symlink
                     ("in-link", false, 5),
                 ])
             );
@@ -359,17 +370,23 @@ mod tests {
             assert_eq!(
                 listed(&root, follow),
                 owned(&[
+                    #[cfg(unix)] // a symlink
                     ("in-dir", true, 0),
+                    #[cfg(unix)] // a symlink
                     ("out-dir", true, 0),
                     ("sub", true, 0),
                     ("A.txt", false, 0),
                     ("b.txt", false, 5),
+                    #[cfg(unix)] // a symlink
                     ("in-link", false, 5),
+                    #[cfg(unix)] // a symlink
                     ("out-link", false, 7),
                 ])
             );
         }
 
+        // Symlinks: Unix only.
+        #[cfg(unix)]
         #[test]
         fn listing_a_subdirectory_checks_symlinks_against_the_root() {
             let (_guard, root) = temp_root("subdir");
@@ -393,11 +410,14 @@ mod tests {
             assert!(read_entries(&root.join("nope"), &root, strict)
                 .unwrap()
                 .is_none());
-            // A directory swapped for a link out of the root after the lookup.
-            symlink("..", root.join("swapped")).unwrap();
-            assert!(read_entries(&root.join("swapped"), &root, strict)
-                .unwrap()
-                .is_none());
+            // A directory swapped for a link out of the root after the lookup: Unix only.
+            #[cfg(unix)]
+            {
+                symlink("..", root.join("swapped")).unwrap();
+                assert!(read_entries(&root.join("swapped"), &root, strict)
+                    .unwrap()
+                    .is_none());
+            }
         }
     }
 }
