@@ -258,6 +258,7 @@ mod tests {
         }
     }
 
+    // Names of arbitrary bytes: Unix only (Windows names are UTF-16).
     #[cfg(unix)]
     #[test]
     fn non_utf8_names() {

@@ -376,7 +376,7 @@ mod tests {
 
     /// Issue 12 #1: a cached copy is no way around the check of what is opened. The
     /// name of a cached file swapped for a link out of the root, as a racing lookup may
-    /// see it, gets neither the copy nor the secret.
+    /// see it, gets neither the copy nor the secret. Symlinks: Unix only.
     #[cfg(unix)]
     #[test]
     fn a_cached_name_swapped_for_a_link_out_of_the_root_gets_nothing() {
