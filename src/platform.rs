@@ -69,10 +69,15 @@ impl FileId {
     }
 }
 
+/// Whether metadata identifies an object (device and inode on Unix). Where it does not
+/// (Windows: size and times, which change with every write), a directory is identified
+/// by its real path instead (`respond/open.rs`).
+pub(crate) const METADATA_IDENTIFIES_OBJECTS: bool = cfg!(unix);
+
 /// Whether `a` and `b` describe the very same object (Unix: device and inode). Where
 /// the platform cannot tell objects apart, whether they look the same ([`FileId`]).
 pub(crate) fn same_object(a: &Metadata, b: &Metadata) -> bool {
-    if cfg!(unix) {
+    if METADATA_IDENTIFIES_OBJECTS {
         object(a) == object(b)
     } else {
         FileId::of(a) == FileId::of(b)

@@ -30,6 +30,9 @@ pub struct OpenDir {
     _dir: File,
     path: PathBuf,
     meta: Metadata,
+    /// Where the platform cannot identify an object by its metadata (Windows): the real
+    /// path the directory had when it was verified, which identifies it instead.
+    real: Option<PathBuf>,
 }
 
 impl OpenDir {
@@ -40,9 +43,22 @@ impl OpenDir {
     }
 
     /// Whether `dir` (the path it was opened by) still names this directory; always true
-    /// where it is read through its descriptor.
+    /// where it is read through its descriptor. Elsewhere by device and inode (Unix), or
+    /// where there are none (Windows), by its real path: a directory's times change with
+    /// every entry added, so they cannot tell it apart from another (a listing of a
+    /// folder being written to answered 404 under Wine).
     pub fn still_at(&self, dir: &Path, root: &Path, policy: Policy) -> bool {
-        self.path != dir || is_same(&stat_allowed(dir, root, policy).ok().flatten(), &self.meta)
+        if self.path != dir {
+            return true;
+        }
+        let found = stat_allowed(dir, root, policy).ok().flatten();
+        match &self.real {
+            None => is_same(&found, &self.meta),
+            Some(real) => {
+                found.is_some_and(|m| m.is_dir())
+                    && crate::platform::canonicalize(dir).is_ok_and(|now| now == *real)
+            }
+        }
     }
 }
 
@@ -73,15 +89,22 @@ pub fn dir(path: &Path, root: &Path, policy: Policy) -> io::Result<Option<OpenDi
     if !meta.is_dir() {
         return Ok(None);
     }
-    let path = match verify(&dir, &meta, path, root, policy)? {
+    let (path, real) = match verify(&dir, &meta, path, root, policy)? {
         Verified::No => return Ok(None),
-        Verified::ByDescriptor(link) => link,
-        Verified::ByPath => path.to_path_buf(),
+        Verified::ByDescriptor(link) => (link, None),
+        Verified::ByPath if crate::platform::METADATA_IDENTIFIES_OBJECTS => {
+            (path.to_path_buf(), None)
+        }
+        Verified::ByPath => match crate::platform::canonicalize(path) {
+            Ok(real) => (path.to_path_buf(), Some(real)),
+            Err(_) => return Ok(None),
+        },
     };
     Ok(Some(OpenDir {
         _dir: dir,
         path,
         meta,
+        real,
     }))
 }
 
@@ -257,14 +280,10 @@ mod tests {
     }
 
     /// A directory that gains an entry while it is read is still the one at its path.
-    /// Found splitting these tests for Windows: there `same_object` compares the
-    /// modification time, which the new entry moves, so `still_at` says no and a listing
-    /// of a directory being written to answers 404 (`listing::read_entries`). A product
-    /// bug (issue 14), ignored there until it is fixed.
-    #[cfg_attr(
-        windows,
-        ignore = "product bug: same_object compares the directory's mtime (issue 14)"
-    )]
+    /// Found splitting these tests for Windows: there `same_object` compared the
+    /// modification time, which the new entry moves, so a listing of a directory being
+    /// written to answered 404; a directory is now identified by its real path there.
+    /// (On Linux it is read through its descriptor, and `still_at` is true by design.)
     #[test]
     fn a_directory_that_changes_after_opening_is_still_at_its_path() {
         let (_base, root) = site();
