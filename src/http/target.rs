@@ -2,14 +2,13 @@
 //!
 //! Pure: strips the query and fragment, percent-decodes exactly once, removes `.` and
 //! `..` segments, and rejects anything that could name a file outside the root, or, on
-//! Windows, any name the OS would alias (module `windows`). It never touches the filesystem;
+//! Windows, any name the OS would alias (`platform/windows_names.rs`). It never touches the filesystem;
 //! `resolve.rs` does.
 
 use std::fmt;
 
+use crate::platform::windows_names::{self, Alias};
 use crate::platform::WINDOWS_FILE_NAMES;
-
-pub(crate) use windows::windows_alias;
 
 /// A request-target reduced to path segments that are safe to join onto a root.
 ///
@@ -77,6 +76,18 @@ impl TargetError {
     }
 }
 
+impl From<Alias> for TargetError {
+    fn from(alias: Alias) -> TargetError {
+        match alias {
+            Alias::Backslash => TargetError::Backslash,
+            Alias::DriveOrStream => TargetError::DriveOrStream,
+            Alias::NotAName => TargetError::NotAWindowsName,
+            Alias::DeviceName => TargetError::DeviceName,
+            Alias::TrailingDotOrSpace => TargetError::TrailingDotOrSpace,
+        }
+    }
+}
+
 impl fmt::Display for TargetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -138,7 +149,7 @@ impl Target {
                     // these as separators, drives, streams or devices (issue 14 item 4).
                     // Checked before `..` can pop it: a refused name is refused anywhere.
                     if windows_names {
-                        if let Some(alias) = windows_alias(seg) {
+                        if let Some(alias) = windows_names::alias(seg).map(TargetError::from) {
                             return Err(alias);
                         }
                     }
@@ -277,76 +288,14 @@ pub fn percent_encode_into(segment: &str, out: &mut String) {
     }
 }
 
+/// The Windows name rules live in `platform/windows_names.rs`; these run the whole cleaner
+/// with them.
+#[cfg(test)]
 mod windows {
-    //! Which clean segments Windows would not read as the name they spell: the aliases of
-    //! Win32 path handling (`\`, drive letters, alternate data streams, trailing dots and
-    //! spaces, reserved device names). Pure, compiled and tested on every platform;
-    //! `Target::parse` applies it where `platform::WINDOWS_FILE_NAMES` says so. 8.3 short
-    //! names are not here: they alias on some Unix mounts too (`policy.rs` hides them).
-
-    use super::TargetError;
-
-    /// Why Windows would not open `segment` (one clean, decoded path segment) as the plain
-    /// file or directory of that name below the root, or `None` when it would.
-    ///
-    /// - `\` separates like `/`: `..\` would climb, `\\?\` and `\\.\` name devices.
-    /// - `:` starts a drive (`C:` joined onto a path *replaces* it) or an alternate data
-    ///   stream (`index.html::$DATA` is the file's source, `a.txt:s` a hidden stream).
-    /// - `< > " | ? *` and control characters (DEL too) are never in a Windows name; `?`
-    ///   and `*` (and `< > "` for NT) are wildcards: refused before any API reads them so.
-    /// - a reserved device name (`CON`, `NUL`, `COM1`, `conin$`, `nul.txt`, `aux .c`) opens
-    ///   the device, in any directory; opening `CON` blocks.
-    /// - a trailing `.` or space is stripped, so `.env.` and `.git./config` would open
-    ///   `.env` and `.git`, and `.. ` or `...` could be read as `..`.
-    pub(crate) fn windows_alias(segment: &str) -> Option<TargetError> {
-        if segment.contains('\\') {
-            return Some(TargetError::Backslash);
-        }
-        if segment.contains(':') {
-            return Some(TargetError::DriveOrStream);
-        }
-        if segment
-            .chars()
-            .any(|c| matches!(c, '<' | '>' | '"' | '|' | '?' | '*') || c.is_ascii_control())
-        {
-            return Some(TargetError::NotAWindowsName);
-        }
-        if is_device_name(segment) {
-            return Some(TargetError::DeviceName);
-        }
-        if segment.ends_with(['.', ' ']) {
-            return Some(TargetError::TrailingDotOrSpace);
-        }
-        None
-    }
-
-    /// Whether Win32 opens `name` as a device: its part before the first `.`, less trailing
-    /// spaces, is one of the names Microsoft's "Naming Files, Paths, and Namespaces" reserves
-    /// (with the superscript digits it lists), in any case, with or without an extension.
-    fn is_device_name(name: &str) -> bool {
-        let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
-        const NAMES: [&str; 6] = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
-        if NAMES.iter().any(|n| stem.eq_ignore_ascii_case(n)) {
-            return true;
-        }
-        let Some((prefix, number)) = stem.char_indices().nth(3).map(|(i, _)| stem.split_at(i))
-        else {
-            return false;
-        };
-        let mut digits = number.chars();
-        let one_port = matches!(
-            (digits.next(), digits.next()),
-            (Some('0'..='9' | '¹' | '²' | '³'), None)
-        );
-        one_port && (prefix.eq_ignore_ascii_case("COM") || prefix.eq_ignore_ascii_case("LPT"))
-    }
-
-    #[cfg(test)]
     mod tests {
         //! One test per class of alias in issue 14 item 4. Each runs the whole cleaner with
         //! the Windows rules (as on Windows) and without them (as on Unix), on every platform.
-        use super::*;
-        use crate::http::target::Target;
+        use crate::http::target::{Target, TargetError};
         use TargetError::*;
 
         /// The cleaner as Windows runs it.
@@ -529,7 +478,11 @@ mod windows {
                 "a+b;c=d,e!@(f)'g'&$h",
                 "日本語.txt",
             ] {
-                assert_eq!(windows_alias(name), None, "{name:?}");
+                assert_eq!(
+                    crate::platform::windows_names::alias(name),
+                    None,
+                    "{name:?}"
+                );
             }
         }
     }

@@ -83,7 +83,7 @@ struct Entry {
 /// Bookkeeping per entry beyond its bytes and key (map slot, Arc and Vec headers).
 const ENTRY_OVERHEAD: usize = 128;
 
-/// What must not change for cached bytes to still be the file's (`platform.rs`).
+/// What must not change for cached bytes to still be the file's (`platform/mod.rs`).
 type Identity = FileId;
 
 impl Default for FileCache {
@@ -336,7 +336,7 @@ mod tests {
 
         // Same length, and on Unix the modification time put back: the change time still
         // moves. Windows has no change time in std, so there the new modification time
-        // shows the write (platform.rs: a rewrite that restores it is not seen there).
+        // shows the write (platform/mod.rs: a rewrite that restores it is not seen there).
         let mtime = fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(Duration::from_millis(20)); // past a coarse timestamp tick
         fs::write(&path, b"secnd").unwrap();

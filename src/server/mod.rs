@@ -434,7 +434,7 @@ mod tests {
         assert_eq!(kind, Err(expected));
     }
 
-    // Linux only: elsewhere accepted sockets start without them (see platform.rs), and
+    // Linux only: elsewhere accepted sockets start without them (see platform/mod.rs), and
     // accept waits without a timeout.
     #[cfg(target_os = "linux")]
     #[test]

@@ -17,6 +17,8 @@
 //! - Windows: `fs::canonicalize` answers `\\?\C:\site`; servedir prints and compares the
 //!   plain `C:\site` wherever that names the same directory ([`canonicalize`]).
 
+pub(crate) mod windows_names;
+
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -167,7 +169,7 @@ const NO_BLOCK: i32 = 0x4 | 0x8000;
         target_os = "netbsd"
     ))
 ))]
-compile_error!("servedir needs this platform's O_NONBLOCK and O_NOCTTY values in platform.rs");
+compile_error!("servedir needs this platform's O_NONBLOCK and O_NOCTTY values in platform/mod.rs");
 
 /// Whether an accepted socket inherits the listener's `TCP_NODELAY` and timeouts: Linux
 /// copies them on accept, which saves three syscalls per connection. Elsewhere (measured
@@ -308,7 +310,7 @@ pub(crate) fn plain_windows_path(verbatim: &str) -> Option<String> {
     let readable = rest
         .split('\\')
         .filter(|c| !c.is_empty())
-        .all(|c| c != "." && c != ".." && crate::http::target::windows_alias(c).is_none());
+        .all(|c| c != "." && c != ".." && windows_names::alias(c).is_none());
     (readable && plain.len() < MAX_PATH).then_some(plain)
 }
 
