@@ -117,6 +117,11 @@ impl ServerHandle {
     /// assert_eq!(again.local_addr().port(), port);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    ///
+    /// # Platform-specific behavior
+    /// On Windows a blocked read is not woken by shutting the socket: an idle keep-alive
+    /// connection notices the shutdown within 250 ms, and a client still sending its
+    /// request head keeps its thread until the head timeout, after this returns.
     pub fn shutdown_within(mut self, grace: Duration) -> io::Result<()> {
         self.stop(grace);
         Ok(())
