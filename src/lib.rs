@@ -74,6 +74,7 @@ mod command;
 mod config;
 mod connection;
 mod errors;
+mod fault;
 mod http;
 mod log;
 mod platform;
@@ -85,5 +86,6 @@ mod testutil;
 
 pub use command::run_command_line;
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
+pub use fault::{Fault, FaultError};
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::Server;

@@ -10,7 +10,7 @@ mod options;
 mod parse;
 mod scan;
 mod validate;
-mod values;
+pub(crate) mod values;
 
 pub(crate) use child::child_args;
 pub(crate) use help::usage;

@@ -22,6 +22,8 @@ pub(super) struct Draft {
     pub(super) strict: bool,
     /// Whether a `--bind` came yet: the first replaces the default loopback pair.
     pub(super) bound: bool,
+    /// `--throttle` and `--delay`: added to every fault rule once all options are read.
+    pub(super) shortcuts: crate::fault::Shortcuts,
 }
 
 fn expected(what: &str) -> String {
@@ -133,7 +135,7 @@ fn parse_whole(value: &str) -> Option<u64> {
 
 /// `DIGITS` or `DIGITS.DIGITS` with 1 to 9 fractional digits, exactly (no floats):
 /// `2`, `0.5`, `0.000000001`. Rejects `.5`, `1.`, signs, exponents, `inf`, `nan`.
-fn parse_secs(value: &str) -> Option<Duration> {
+pub(crate) fn parse_secs(value: &str) -> Option<Duration> {
     let (whole, fraction) = match value.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (value, None),
@@ -164,7 +166,7 @@ fn parse_bind(value: &str) -> Option<Vec<IpAddr>> {
 }
 
 /// Seconds as `secs` reads them back: `10`, `0.5`, `0.000000001`.
-pub(super) fn format_secs(d: Duration) -> String {
+pub(crate) fn format_secs(d: Duration) -> String {
     let nanos = d.subsec_nanos();
     if nanos == 0 {
         return d.as_secs().to_string();

@@ -31,6 +31,8 @@ mod workers;
 use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
 use crate::errors::{describe, is_address_unavailable, is_out_of_descriptors};
+use crate::fault::control::Control;
+use crate::fault::state::Faults;
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -132,12 +134,20 @@ impl Server {
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
+        let mode = config.mode;
+        let ctx = Context::new(config, root);
+        // Process mode's children ask the parent which fault rule fires (`fault/control.rs`).
+        let fault_control = match (&ctx.faults, mode) {
+            (Faults::Local(set), Mode::Process) => Some(Control::start(Arc::clone(set))?),
+            _ => None,
+        };
         Ok(Server {
             listeners,
             addrs,
             shared: Arc::new(Shared {
-                slots: Slots::new(config.limits.connection_cap(config.mode)),
-                ctx: Context::new(config, root),
+                slots: Slots::new(ctx.config.limits.connection_cap(mode)),
+                ctx,
+                fault_control,
                 shutdown: AtomicBool::new(false),
                 workers: Workers::default(),
                 process_exe,
