@@ -10,7 +10,7 @@ mod options;
 mod parse;
 mod scan;
 mod validate;
-pub(crate) mod values;
+mod values;
 
 pub(crate) use child::child_args;
 pub(crate) use help::usage;

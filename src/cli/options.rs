@@ -4,7 +4,8 @@
 //! `Config` field). Scanning, checking values and laying out help live elsewhere.
 
 use crate::config::{Config, Mode};
-use crate::fault::{parse_rate, Fault};
+use crate::fault::Fault;
+use crate::units::parse_rate;
 
 use super::values::{self, format_secs, Draft};
 

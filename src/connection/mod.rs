@@ -24,7 +24,7 @@ use crate::errors::is_timeout;
 use crate::fault::Fault;
 use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
-use crate::http::request::{head_len, parse_head, Parsed};
+use crate::http::request::{head_len, parse_head, Head, Parsed};
 use crate::http::status::Status;
 use crate::log;
 use crate::respond;
@@ -221,22 +221,9 @@ impl Connection<'_> {
             return Ok(false);
         };
         let persist = head.keeps_alive() && plan != BodyPlan::Refuse;
-        let rule = self.ctx.faults.decide(head.target);
-        self.trace.mark_fault(rule.as_ref());
-        if let Some(rule) = rule.as_ref().filter(|r| fault::sends_nothing(r)) {
-            self.trace
-                .note(&buf[..len], Some(&head), fault::NO_RESPONSE, 0, now_secs());
-            self.trace.emit();
-            fault::hold(self.stream, rule, limits, self.stop);
+        let Some((resp, rule)) = self.decide(&buf[..len], &head) else {
             return Ok(false);
-        }
-        let (resp, why) = match rule.as_ref().and_then(fault::forced) {
-            Some(forced) => (forced, None),
-            None => respond::respond(&head, self.ctx),
         };
-        if let Some(why) = why {
-            self.report_defect(resp.status, why);
-        }
         let wire = Wire {
             now: now_secs(),
             persistence: Persistence::after(persist, head.version),
@@ -264,6 +251,29 @@ impl Connection<'_> {
             linger_close(self.stream);
         }
         Ok(persist)
+    }
+
+    /// The response to `head` (whose raw bytes start `raw`), and the fault rule that
+    /// shapes it, if one applies; `None` when a rule answers with nothing (`drop`,
+    /// `stall`: logged and done here), and the connection ends.
+    fn decide(&mut self, raw: &[u8], head: &Head<'_>) -> Option<(Response, Option<Fault>)> {
+        let rule = self.ctx.faults.decide(head.target);
+        self.trace.mark_fault(rule.as_ref());
+        if let Some(rule) = rule.as_ref().filter(|r| fault::sends_nothing(r)) {
+            self.trace
+                .note(raw, Some(head), fault::NO_RESPONSE, 0, now_secs());
+            self.trace.emit();
+            fault::hold(self.stream, rule, &self.ctx.config.limits, self.stop);
+            return None;
+        }
+        let (resp, why) = match rule.as_ref().and_then(fault::forced) {
+            Some(forced) => (forced, None),
+            None => respond::respond(head, self.ctx),
+        };
+        if let Some(why) = why {
+            self.report_defect(resp.status, why);
+        }
+        Some((resp, rule))
     }
 
     /// Reads and drops the body `plan` discards, of which `buffered` bytes may already

@@ -1,4 +1,4 @@
-//! Process mode's fault channel: the parent holds the rules and their counts
+//! Where a connection's fault rules come from ([`Faults`]), and process mode's channel: the parent holds the rules and their counts
 //! (`state.rs`); each child asks it, per request, which rule fires. std can pass a child
 //! no descriptor beyond stdin, stdout and stderr without `unsafe`, so the channel is a
 //! loopback TCP listener of the parent's, opened only when faults are on, whose address
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::state::FaultSet;
+use super::state::{decoded_path, FaultSet};
 use super::Fault;
 use crate::log;
 
@@ -200,6 +200,34 @@ impl Client {
         Fault::parse(&text)
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    }
+}
+
+/// Where a connection's faults come from.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Faults {
+    /// No fault injection (`Config::faults` is `None`): costs nothing per request.
+    #[default]
+    Off,
+    /// This process's table (thread mode, and the parent in process mode).
+    Local(Arc<FaultSet>),
+    /// A process-mode child: the parent's table, asked over the control channel.
+    Remote(Arc<Client>),
+}
+
+impl Faults {
+    /// The fault rule that applies to a request for `target` (as sent), if any. A target
+    /// that does not parse gets none: it is answered 400 as ever.
+    pub(crate) fn decide(&self, target: &str) -> Option<Fault> {
+        if matches!(self, Faults::Off) {
+            return None;
+        }
+        let path = decoded_path(target)?;
+        match self {
+            Faults::Off => None,
+            Faults::Local(set) => set.decide(&path).map(|(_, rule)| rule),
+            Faults::Remote(client) => client.ask(&path),
+        }
     }
 }
 

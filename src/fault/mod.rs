@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::cli::values::format_secs;
+use crate::units::format_secs;
 
 /// Longest `delay` a rule may ask for: a day, as for every other number of seconds.
 const MAX_DELAY: Duration = Duration::from_secs(86_400);
@@ -264,12 +264,6 @@ impl From<FaultError> for std::io::Error {
     fn from(e: FaultError) -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
     }
-}
-
-/// A rate in bytes per second as rules write it: `65536`, `64k`, `1.5M` (binary
-/// suffixes, as curl and nginx read them); `None` if it is not one, or below 1.
-pub(crate) fn parse_rate(text: &str) -> Option<u64> {
-    parse::rate(text)
 }
 
 /// The command line's `--throttle` and `--delay`: actions for every request.

@@ -2,10 +2,8 @@
 //! [`Fault`]: the one parser for `--fault`, the library's `Fault::parse` and process
 //! mode's children. Pure; what a rule means is checked once, by `Fault::check`.
 
-use std::time::Duration;
-
 use super::{Answer, Fault};
-use crate::cli::values::parse_secs;
+use crate::units::{parse_rate, parse_secs, parse_whole};
 
 /// What every rule must look like, for error messages.
 const SHAPE: &str = "expected GLOB=ACTION[,ACTION...], like '/data.json=status:503,times:2'";
@@ -45,7 +43,7 @@ fn apply(fault: &mut Fault, action: &str) -> Result<(), String> {
             return set(
                 &mut fault.times,
                 word,
-                whole(v).ok_or_else(|| bad("a whole number of at least 1"))?,
+                parse_whole(v).ok_or_else(|| bad("a whole number of at least 1"))?,
             )
         }
         ("delay", Some(v)) => {
@@ -57,14 +55,14 @@ fn apply(fault: &mut Fault, action: &str) -> Result<(), String> {
             return set(
                 &mut fault.throttle,
                 word,
-                rate(v).ok_or_else(|| bad("bytes per second, like 65536, 64k or 1.5M"))?,
+                parse_rate(v).ok_or_else(|| bad("bytes per second, like 65536, 64k or 1.5M"))?,
             )
         }
         ("cut", Some(v)) => {
             return set(
                 &mut fault.cut,
                 word,
-                whole(v).ok_or_else(|| bad("a number of body bytes"))?,
+                parse_whole(v).ok_or_else(|| bad("a number of body bytes"))?,
             )
         }
         _ => None,
@@ -91,61 +89,10 @@ fn set<T>(slot: &mut Option<T>, word: &str, value: T) -> Result<(), String> {
     Ok(())
 }
 
-/// Plain decimal digits, as a `u64`.
-fn whole(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// A rate in bytes per second: a number (fractions allowed) with an optional binary
-/// suffix, `k` (1024), `M` (1024²) or `G` (1024³), either case, as curl's
-/// `--limit-rate` and nginx's `limit_rate` read them; rounded down, at least 1.
-pub(super) fn rate(text: &str) -> Option<u64> {
-    let (number, unit) = match text.as_bytes().last()? {
-        b'k' | b'K' => (&text[..text.len() - 1], 1u128 << 10),
-        b'm' | b'M' => (&text[..text.len() - 1], 1 << 20),
-        b'g' | b'G' => (&text[..text.len() - 1], 1 << 30),
-        _ => (text, 1),
-    };
-    // Seconds are read exactly (nine fractional digits at most): the same decimals.
-    let exact: Duration = parse_secs(number)?;
-    let bytes = exact.as_nanos() * unit / 1_000_000_000;
-    u64::try_from(bytes).ok().filter(|&b| b > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates() {
-        let table: &[(&str, Option<u64>)] = &[
-            ("1", Some(1)),
-            ("65536", Some(65_536)),
-            ("64k", Some(65_536)),
-            ("64K", Some(65_536)),
-            ("1.5M", Some(1_572_864)),
-            ("1.5m", Some(1_572_864)),
-            ("2G", Some(2 << 30)),
-            ("0.5k", Some(512)),
-            ("0.001k", Some(1)),
-            ("0.0001k", None),
-            ("0", None),
-            ("", None),
-            ("k", None),
-            ("-1", None),
-            ("1.5", Some(1)),
-            ("64kb", None),
-            ("1e3", None),
-            ("18446744073709551616", None),
-            ("99999999999G", None),
-        ];
-        for (text, want) in table {
-            assert_eq!(rate(text), *want, "{text:?}");
-        }
-    }
+    use std::time::Duration;
 
     #[test]
     fn good_rules_read_back_as_written() {

@@ -1,11 +1,10 @@
 //! The fault rules a running server applies, and how often each fired: one table behind
 //! a lock, so that `times:N` counts across every connection and a test can replace the
-//! rules while the server runs. Process mode's children reach the parent's table through
-//! `control.rs`, so the rules mean the same in both modes.
+//! rules while the server runs; and the decoded path a rule matches. Process mode's
+//! children reach the parent's table through `control.rs`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use super::control::Client;
 use super::Fault;
 use crate::http::target::Target;
 
@@ -60,34 +59,6 @@ impl FaultSet {
     }
 }
 
-/// Where a connection's faults come from.
-#[derive(Debug, Clone, Default)]
-pub(crate) enum Faults {
-    /// No fault injection (`Config::faults` is `None`): costs nothing per request.
-    #[default]
-    Off,
-    /// This process's table (thread mode, and the parent in process mode).
-    Local(Arc<FaultSet>),
-    /// A process-mode child: the parent's table, asked over the control channel.
-    Remote(Arc<Client>),
-}
-
-impl Faults {
-    /// The fault rule that applies to a request for `target` (as sent), if any. A target
-    /// that does not parse gets none: it is answered 400 as ever.
-    pub(crate) fn decide(&self, target: &str) -> Option<Fault> {
-        if matches!(self, Faults::Off) {
-            return None;
-        }
-        let path = decoded_path(target)?;
-        match self {
-            Faults::Off => None,
-            Faults::Local(set) => set.decide(&path).map(|(_, rule)| rule),
-            Faults::Remote(client) => client.ask(&path),
-        }
-    }
-}
-
 /// The decoded path a rule's glob is matched against: `/`, the clean segments joined by
 /// `/`, and the trailing slash if the target had one (`/a%20b/` → `/a b/`).
 pub(crate) fn decoded_path(target: &str) -> Option<String> {
@@ -106,6 +77,7 @@ pub(crate) fn decoded_path(target: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn paths_are_decoded_and_cleaned_before_matching() {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::fault::state::{FaultSet, Faults};
+use crate::fault::control::Faults;
+use crate::fault::state::FaultSet;
 use crate::log::Throttle;
 use crate::respond::filecache::FileCache;
 use crate::respond::method::CORS_FIELDS;

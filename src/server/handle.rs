@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::fault::state::Faults;
+use crate::fault::control::Faults;
 use crate::fault::Fault;
 use crate::server::process::Children;
 use crate::server::shared::Shared;

@@ -32,7 +32,7 @@ use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
 use crate::errors::{describe, is_address_unavailable, is_out_of_descriptors};
 use crate::fault::control::Control;
-use crate::fault::state::Faults;
+use crate::fault::control::Faults;
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -42,6 +42,15 @@ use crate::server::process::Children;
 use crate::server::shared::Shared;
 use crate::server::slots::Slots;
 use crate::server::workers::Workers;
+
+/// Process mode with faults on: the channel children ask which fault rule fires
+/// (`fault/control.rs`), so that counts and replaced rules are the parent's.
+fn fault_channel(ctx: &Context, mode: Mode) -> io::Result<Option<Control>> {
+    match (&ctx.faults, mode) {
+        (Faults::Local(set), Mode::Process) => Control::start(Arc::clone(set)).map(Some),
+        _ => Ok(None),
+    }
+}
 
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.
@@ -136,11 +145,7 @@ impl Server {
             .collect();
         let mode = config.mode;
         let ctx = Context::new(config, root);
-        // Process mode's children ask the parent which fault rule fires (`fault/control.rs`).
-        let fault_control = match (&ctx.faults, mode) {
-            (Faults::Local(set), Mode::Process) => Some(Control::start(Arc::clone(set))?),
-            _ => None,
-        };
+        let fault_control = fault_channel(&ctx, mode)?;
         Ok(Server {
             listeners,
             addrs,

@@ -111,10 +111,7 @@ impl Children {
             // (see `Running::relay_stderr`): inherited, a flood of malformed connections
             // wrote a stderr line per child.
             .stderr(Stdio::piped());
-        match &shared.fault_control {
-            Some(control) => command.env(fault::control::ENV, control.env_value()),
-            None => command.env_remove(fault::control::ENV),
-        };
+        fault_channel(&mut command, shared);
         let spawned = command.spawn();
         // The command still holds the parent's copy of the socket: close it now, or the
         // client would see no EOF when the child closes (the lesson's "the parent must
@@ -149,6 +146,15 @@ impl Children {
             }
         }
     }
+}
+
+/// Tells a child where the parent's fault rules are (`fault/control.rs`), or that there
+/// are none (an inherited variable must not point it at another server's).
+fn fault_channel(command: &mut Command, shared: &Shared) {
+    match &shared.fault_control {
+        Some(control) => command.env(fault::control::ENV, control.env_value()),
+        None => command.env_remove(fault::control::ENV),
+    };
 }
 
 /// A child serving (or about to serve) one connection.
@@ -392,7 +398,7 @@ fn serve_stdin(config: Config) -> io::Result<()> {
         .as_deref()
         .and_then(fault::control::Client::from_env)
     {
-        ctx.faults = fault::state::Faults::Remote(Arc::new(client));
+        ctx.faults = fault::control::Faults::Remote(Arc::new(client));
     }
     // A child's connection ends at shutdown through its socket (`Children::finish`).
     serve_connection(&stream, &ctx, &AtomicBool::new(false));

@@ -118,7 +118,13 @@ both_modes! {
         let site = Site::new("fault-throttle");
         let slow = site.add_big("slow.bin", 400_000);
         site.add_big("fast.bin", 400_000);
-        let server = TestServer::start(mode, &site.root(), &["--fault", "/slow.bin=throttle:256k"]);
+        // A minimum rate far above the throttle: the throttle's own waits must not count
+        // against the client (they did: the download was cut after 0.6 s).
+        let server = TestServer::start(mode, &site.root(), &[
+            "--fault", "/slow.bin=throttle:256k",
+            "--min-rate", "1000000",
+            "--min-rate-grace", "0.2",
+        ]);
         let url = server.url("/slow.bin");
         let throttled: Vec<_> = (0..2)
             .map(|_| {
