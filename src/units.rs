@@ -88,7 +88,7 @@ mod tests {
             ("99999999999G", None),
         ];
         for (text, want) in table {
-            assert_eq!(rate(text), *want, "{text:?}");
+            assert_eq!(parse_rate(text), *want, "{text:?}");
         }
     }
 }
