@@ -308,3 +308,37 @@ pub(crate) fn check_all(rules: &[Fault]) -> Result<(), FaultError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--throttle` and `--delay` join every rule that answers, unless it has its own,
+    /// and a last `**` rule carries them to every other request.
+    #[test]
+    fn shortcuts_join_every_rule_that_answers() {
+        let shortcuts = Shortcuts {
+            throttle: Some(1000),
+            delay: Some(Duration::from_secs(1)),
+        };
+        let mut rules = Some(vec![
+            Fault::on("/a").status(503),
+            Fault::on("/b").throttle(5),
+            Fault::on("/c").stall(),
+        ]);
+        shortcuts.apply(&mut rules);
+        let text: Vec<String> = rules.iter().flatten().map(Fault::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "/a=status:503,delay:1,throttle:1000",
+                "/b=delay:1,throttle:5",
+                "/c=stall",
+                "**=delay:1,throttle:1000"
+            ]
+        );
+        let mut none = None;
+        Shortcuts::default().apply(&mut none);
+        assert_eq!(none, None);
+    }
+}
