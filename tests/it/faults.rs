@@ -203,14 +203,15 @@ both_modes! {
         });
         assert!(eventually(IO_TIMEOUT, || handle.fault_counts() == [1]));
         let start = Instant::now();
-        handle.shutdown().unwrap();
-        assert!(start.elapsed() < servedir::SHUTDOWN_GRACE + Duration::from_secs(2));
+        let grace = Duration::from_millis(500);
+        handle.shutdown_within(grace).unwrap();
+        assert!(start.elapsed() < grace + Duration::from_secs(3));
         assert!(waiting.join().unwrap());
     }
 }
 
-/// Process mode: rules reach the children, and a child started by hand (no channel to a
-/// parent) still applies the rules of its own arguments.
+/// Fault injection off (the default) cannot be replaced at run time, and says how to
+/// turn it on; a rule built in code that cannot work is refused at bind, naming it.
 #[test]
 fn faults_off_cannot_be_replaced() {
     let site = Site::new("fault-off");
@@ -293,38 +294,47 @@ fn curl_retries_and_resumes() {
         eprintln!("*** faults::curl_retries_and_resumes SKIPPED: curl is not installed ***");
         return;
     }
-    for &mode in modes() {
-        let site = Site::new("fault-curl");
-        let data = site.add_big("big.bin", 200_000);
-        let server = TestServer::start(
-            mode,
-            &site.root(),
-            &[
-                "--fault",
-                "/data.json=status:503,times:2",
-                "--fault",
-                "/big.bin=cut:50000,times:1",
-            ],
-        );
-        let curl = |args: &[&str]| {
-            Command::new("curl")
-                .args(["-sS", "--max-time", "10"])
-                .args(args)
-                .output()
-                .unwrap()
-        };
-        let out = curl(&["--fail", "--retry", "3", &server.url("/data.json")]);
-        assert!(out.status.success(), "{mode:?}: {out:?}");
-        assert_eq!(out.stdout, b"{}\n");
-        let file = site.base.path().join("download.bin");
-        let file = file.to_str().unwrap();
-        let cut = curl(&["-o", file, &server.url("/big.bin")]);
-        assert_eq!(cut.status.code(), Some(18), "curl: partial file: {cut:?}");
-        let resumed = curl(&["-C", "-", "-o", file, &server.url("/big.bin")]);
-        assert!(resumed.status.success(), "{mode:?}: {resumed:?}");
-        assert!(
-            std::fs::read(file).unwrap() == data,
-            "{mode:?}: the resumed file differs"
-        );
+    // Both modes at once: curl honours `Retry-After: 1`, a second per retry.
+    let runs: Vec<_> = modes()
+        .iter()
+        .map(|&mode| std::thread::spawn(move || curl_in(mode)))
+        .collect();
+    for run in runs {
+        run.join().unwrap();
     }
+}
+
+fn curl_in(mode: Mode) {
+    let site = Site::new("fault-curl");
+    let data = site.add_big("big.bin", 200_000);
+    let server = TestServer::start(
+        mode,
+        &site.root(),
+        &[
+            "--fault",
+            "/data.json=status:503,times:2",
+            "--fault",
+            "/big.bin=cut:50000,times:1",
+        ],
+    );
+    let curl = |args: &[&str]| {
+        Command::new("curl")
+            .args(["-sS", "--max-time", "10"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = curl(&["--fail", "--retry", "3", &server.url("/data.json")]);
+    assert!(out.status.success(), "{mode:?}: {out:?}");
+    assert_eq!(out.stdout, b"{}\n");
+    let file = site.base.path().join("download.bin");
+    let file = file.to_str().unwrap();
+    let cut = curl(&["-o", file, &server.url("/big.bin")]);
+    assert_eq!(cut.status.code(), Some(18), "curl: partial file: {cut:?}");
+    let resumed = curl(&["-C", "-", "-o", file, &server.url("/big.bin")]);
+    assert!(resumed.status.success(), "{mode:?}: {resumed:?}");
+    assert!(
+        std::fs::read(file).unwrap() == data,
+        "{mode:?}: the resumed file differs"
+    );
 }
