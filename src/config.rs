@@ -298,6 +298,11 @@ pub struct Config {
     /// interpreter could not read it. Where `/proc` is not available, each child is
     /// started from the path.
     pub process_exe: Option<PathBuf>,
+    /// Fault injection ([`Fault`](crate::Fault)): `None` (the default) turns it off and
+    /// costs nothing; `Some(rules)` applies the first matching rule to each request, and
+    /// lets [`ServerHandle::set_faults`](crate::ServerHandle::set_faults) replace the rules
+    /// while the server runs (`Some(vec![])`: on, no rule yet). `Server::bind` checks them.
+    pub faults: Option<Vec<crate::fault::Fault>>,
 }
 
 impl Config {
@@ -349,6 +354,9 @@ impl Config {
                 self.cache_control
             ));
         }
+        if let Some(rules) = &self.faults {
+            crate::fault::check_all(rules).map_err(|e| e.to_string())?;
+        }
         for (name, value) in &self.headers {
             check_header(name, value)
                 .map_err(|why| format!("invalid header {name:?}: {value:?}: {why}"))?;
@@ -386,6 +394,7 @@ impl Default for Config {
             headers: Vec::new(),
             observer: None,
             process_exe: None,
+            faults: None,
         }
     }
 }

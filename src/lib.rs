@@ -48,6 +48,12 @@
 //!   (`file.rs`), listing (`listing.rs`, `page.rs`). It reads no socket.
 //! - `http/`: pure HTTP (head, framing, status, target, dates, conditionals, ranges,
 //!   codings, media types): no filesystem, no sockets; tested as tables.
+//! - `fault/`: faults on demand ([`Fault`]): rules that make chosen paths misbehave
+//!   (a forced status, a delay, a throttled or cut body, a dropped or stalled
+//!   connection), parsed and checked in one place, applied by `connection/`
+//!   (`connection/fault.rs`, the throttle in `paced.rs`, the cut in `transmit`), their
+//!   counts shared by every connection (`state.rs`) and, in process mode, reached by the
+//!   children over a loopback channel (`control.rs`).
 //! - Beside them: `errors.rs` (what an `io::Error` means), `log/` (the access log and
 //!   diagnostics, through bounded queues that never block a connection).
 //!
@@ -74,6 +80,7 @@ mod command;
 mod config;
 mod connection;
 mod errors;
+mod fault;
 mod http;
 mod log;
 mod platform;
@@ -82,8 +89,10 @@ mod response;
 mod server;
 #[cfg(test)]
 mod testutil;
+mod units;
 
 pub use command::run_command_line;
 pub use config::{Config, Limits, Mode, Observer, Record, DEFAULT_CACHE_CONTROL, DEFAULT_PORT};
+pub use fault::{Fault, FaultError};
 pub use server::handle::{ServerHandle, SHUTDOWN_GRACE};
 pub use server::Server;

@@ -157,6 +157,9 @@ pub struct Wire {
     pub persistence: Persistence,
     /// Whether the body is sent (false for HEAD: described, not sent).
     pub body: bool,
+    /// A fault rule's `cut:BYTES`: the head announces the whole body, then only this
+    /// many body bytes are sent and the send fails (the caller closes).
+    pub cut: Option<u64>,
 }
 
 /// The one way a response is sent: writes `resp`'s head into `out` (emptied first), then
@@ -179,7 +182,41 @@ pub fn transmit<W: Write>(
     out.clear();
     write_head(out, &resp, wire.now, wire.persistence, extra);
     let head_len = out.len() as u64;
-    (head_len, send(to, out, resp.body, wire.body))
+    let sent = match wire.cut {
+        Some(cut) if wire.body => {
+            let left = head_len.saturating_add(cut);
+            send(&mut Cut { to, left }, out, resp.body, true)
+        }
+        _ => send(to, out, resp.body, wire.body),
+    };
+    (head_len, sent)
+}
+
+/// A writer that takes `left` bytes, then fails: a body cut by a fault rule.
+struct Cut<'a, W> {
+    to: &'a mut W,
+    left: u64,
+}
+
+impl<W: Write> Write for Cut<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.left == 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "body cut by a fault rule",
+            ));
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let wrote = self.to.write(&buf[..n])?;
+        self.left -= wrote as u64;
+        Ok(wrote)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.to.flush()
+    }
 }
 
 /// Writes the status line and header fields, ending with the empty line; `extra` are
@@ -512,6 +549,7 @@ mod tests {
             now: 784_111_777,
             persistence: Persistence::Close,
             body: true,
+            cut: None,
         };
         let resp = Response::error(Status::NotFound);
         let head = head_text(&resp, Persistence::Close);

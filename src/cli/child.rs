@@ -105,6 +105,18 @@ mod tests {
             ],
             observer: None,
             process_exe: Some(PathBuf::from("/usr/bin/servedir")),
+            faults: Some(vec![
+                crate::Fault::on("/a b/*.json").status(503).times(2),
+                crate::Fault::on("**")
+                    .delay(Duration::from_nanos(1))
+                    .throttle(7)
+                    .cut(0),
+            ]),
+        });
+        // Faults on with no rule yet (the library's `Some(vec![])`): still on in the child.
+        configs.push(Config {
+            faults: Some(Vec::new()),
+            ..base()
         });
         configs.push(Config {
             root: PathBuf::from("--"),

@@ -4,6 +4,8 @@
 //! `Config` field). Scanning, checking values and laying out help live elsewhere.
 
 use crate::config::{Config, Mode};
+use crate::fault::Fault;
+use crate::units::parse_rate;
 
 use super::values::{self, format_secs, Draft};
 
@@ -338,6 +340,49 @@ pub(super) const OPTIONS: &[Opt] = &[
         to_child: ToChild::Flag(|c| !c.precompressed),
     },
     Opt {
+        long: "--fault",
+        short: None,
+        takes: Takes::Value("'GLOB=ACTION,...'", |d, v| {
+            let rule = Fault::parse(v).map_err(|e| e.why().to_owned())?;
+            d.config.faults.get_or_insert_with(Vec::new).push(rule);
+            Ok(())
+        }),
+        section: Section::Main,
+        help: "Misbehave for paths matching GLOB ('*' within a segment, '**' across), to \
+               test a client (repeatable; the first matching rule applies). ACTIONs: \
+               status:CODE, times:N, delay:SECS, throttle:RATE (like 64k or 1.5M), \
+               cut:BYTES, drop, stall; e.g. '/data.json=status:503,times:2'",
+        default: None,
+        to_child: ToChild::Values(|c| c.faults.iter().flatten().map(Fault::to_string).collect()),
+    },
+    Opt {
+        long: "--throttle",
+        short: None,
+        takes: Takes::Value("RATE", |d, v| {
+            let rate = parse_rate(v).ok_or("expected bytes per second, like 65536, 64k or 1.5M")?;
+            d.shortcuts.throttle = Some(rate);
+            Ok(())
+        }),
+        section: Section::Main,
+        help: "Send every response at most RATE bytes per second (like 64k or 1.5M): a \
+               slow link; a --fault rule's own throttle wins",
+        default: None,
+        // Written into the rules (`Shortcuts::apply`), which the child gets.
+        to_child: ToChild::No,
+    },
+    Opt {
+        long: "--delay",
+        short: None,
+        takes: Takes::Value("SECS", |d, v| {
+            d.shortcuts.delay = Some(values::secs(v, d.strict)?);
+            Ok(())
+        }),
+        section: Section::Main,
+        help: "Wait SECS before every response head; a --fault rule's own delay wins",
+        default: None,
+        to_child: ToChild::No,
+    },
+    Opt {
         long: "--quiet",
         short: Some('q'),
         takes: Takes::Nothing(|c| c.access_log = false),
@@ -404,6 +449,19 @@ pub(super) const OPTIONS: &[Opt] = &[
                larger one is answered and the connection closed",
         default: Some(|c| c.limits.max_discard_body.to_string()),
         to_child: ToChild::Values(|c| vec![c.limits.max_discard_body.to_string()]),
+    },
+    Opt {
+        // Fault injection on with no rule yet (`Config::faults` is `Some(vec![])`): only
+        // a library user can ask for it, and a child must know it.
+        long: "--faults-on",
+        short: None,
+        takes: Takes::Nothing(|c| {
+            c.faults.get_or_insert_with(Vec::new);
+        }),
+        section: Section::Hidden,
+        help: "",
+        default: None,
+        to_child: ToChild::Flag(|c| c.faults.as_ref().is_some_and(Vec::is_empty)),
     },
     Opt {
         long: CHILD_FLAG,

@@ -19,6 +19,7 @@ pub(super) fn config(scan: Scan, strict: bool) -> Result<Config, CliError> {
         },
         strict,
         bound: false,
+        shortcuts: Default::default(),
     };
     for Setting { opt, name, value } in &scan.settings {
         match opt.takes {
@@ -28,6 +29,7 @@ pub(super) fn config(scan: Scan, strict: bool) -> Result<Config, CliError> {
             }
         }
     }
+    draft.shortcuts.apply(&mut draft.config.faults);
     if let (true, Some(why)) = (strict, crate::platform::NO_PROCESS_MODE) {
         if draft.config.mode == crate::config::Mode::Process {
             return Err(CliError::unavailable(format!(

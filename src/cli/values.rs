@@ -6,6 +6,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::config::{Config, Mode};
+pub(super) use crate::units::format_secs;
+use crate::units::{parse_secs, parse_whole};
 
 /// A checked value, or what was expected instead (`expected a port number ...`).
 pub(super) type Checked<T> = Result<T, String>;
@@ -22,6 +24,8 @@ pub(super) struct Draft {
     pub(super) strict: bool,
     /// Whether a `--bind` came yet: the first replaces the default loopback pair.
     pub(super) bound: bool,
+    /// `--throttle` and `--delay`: added to every fault rule once all options are read.
+    pub(super) shortcuts: crate::fault::Shortcuts,
 }
 
 fn expected(what: &str) -> String {
@@ -123,36 +127,6 @@ pub(super) fn header_line(value: &str) -> Checked<(String, String)> {
     })
 }
 
-/// ASCII digits only (no sign, no `_`), fitting a `u64`.
-fn parse_whole(value: &str) -> Option<u64> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value.parse().ok()
-}
-
-/// `DIGITS` or `DIGITS.DIGITS` with 1 to 9 fractional digits, exactly (no floats):
-/// `2`, `0.5`, `0.000000001`. Rejects `.5`, `1.`, signs, exponents, `inf`, `nan`.
-fn parse_secs(value: &str) -> Option<Duration> {
-    let (whole, fraction) = match value.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (value, None),
-    };
-    let secs = parse_whole(whole)?;
-    let nanos = match fraction {
-        None => 0,
-        Some(fraction) => {
-            if fraction.len() > 9 {
-                return None;
-            }
-            let digits = u32::try_from(parse_whole(fraction)?).ok()?;
-            let scale = 10_u32.pow(9 - fraction.len() as u32);
-            digits * scale
-        }
-    };
-    Some(Duration::new(secs, nanos))
-}
-
 fn parse_bind(value: &str) -> Option<Vec<IpAddr>> {
     if value.eq_ignore_ascii_case("localhost") {
         return Some(Config::loopback());
@@ -161,16 +135,6 @@ fn parse_bind(value: &str) -> Option<Vec<IpAddr>> {
         return inner.parse::<Ipv6Addr>().ok().map(|a| vec![IpAddr::V6(a)]);
     }
     value.parse::<IpAddr>().ok().map(|a| vec![a])
-}
-
-/// Seconds as `secs` reads them back: `10`, `0.5`, `0.000000001`.
-pub(super) fn format_secs(d: Duration) -> String {
-    let nanos = d.subsec_nanos();
-    if nanos == 0 {
-        return d.as_secs().to_string();
-    }
-    let fraction = format!("{nanos:09}");
-    format!("{}.{}", d.as_secs(), fraction.trim_end_matches('0'))
 }
 
 #[cfg(test)]

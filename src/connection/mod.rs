@@ -13,6 +13,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+mod fault;
 mod paced;
 mod record;
 mod sendq;
@@ -20,9 +21,10 @@ mod sendq;
 use crate::connection::paced::Paced;
 use crate::connection::record::Trace;
 use crate::errors::is_timeout;
+use crate::fault::Fault;
 use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
-use crate::http::request::{head_len, parse_head, Parsed};
+use crate::http::request::{head_len, parse_head, Head, Parsed};
 use crate::http::status::Status;
 use crate::log;
 use crate::respond;
@@ -219,14 +221,14 @@ impl Connection<'_> {
             return Ok(false);
         };
         let persist = head.keeps_alive() && plan != BodyPlan::Refuse;
-        let (resp, why) = respond::respond(&head, self.ctx);
-        if let Some(why) = why {
-            self.report_defect(resp.status, why);
-        }
+        let Some((resp, rule)) = self.decide(&buf[..len], &head) else {
+            return Ok(false);
+        };
         let wire = Wire {
             now: now_secs(),
             persistence: Persistence::after(persist, head.version),
             body: head.method != "HEAD",
+            cut: None,
         };
         let bytes = if wire.body {
             resp.body.content_length()
@@ -242,13 +244,36 @@ impl Connection<'_> {
         );
         drop(head);
         buf.drain(..len + buffered_body);
-        self.send(resp, wire)?;
+        self.send(resp, wire, rule.as_ref())?;
         // Unread bytes (a refused body, pipelined requests after `close`) would make the
         // kernel reset the connection and the client could lose this response.
         if !persist && (plan == BodyPlan::Refuse || !buf.is_empty()) {
             linger_close(self.stream);
         }
         Ok(persist)
+    }
+
+    /// The response to `head` (whose raw bytes start `raw`), and the fault rule that
+    /// shapes it, if one applies; `None` when a rule answers with nothing (`drop`,
+    /// `stall`: logged and done here), and the connection ends.
+    fn decide(&mut self, raw: &[u8], head: &Head<'_>) -> Option<(Response, Option<Fault>)> {
+        let rule = self.ctx.faults.decide(head.target);
+        self.trace.mark_fault(rule.as_ref());
+        if let Some(rule) = rule.as_ref().filter(|r| fault::sends_nothing(r)) {
+            self.trace
+                .note(raw, Some(head), fault::NO_RESPONSE, 0, now_secs());
+            self.trace.emit();
+            fault::hold(self.stream, rule, &self.ctx.config.limits, self.stop);
+            return None;
+        }
+        let (resp, why) = match rule.as_ref().and_then(fault::forced) {
+            Some(forced) => (forced, None),
+            None => respond::respond(head, self.ctx),
+        };
+        if let Some(why) = why {
+            self.report_defect(resp.status, why);
+        }
+        Some((resp, rule))
     }
 
     /// Reads and drops the body `plan` discards, of which `buffered` bytes may already
@@ -317,23 +342,40 @@ impl Connection<'_> {
             now: now_secs(),
             persistence: Persistence::Close,
             body: true,
+            cut: None,
         };
         let bytes = resp.body.content_length();
+        self.trace.mark_fault(None);
         self.trace.note(raw, None, status.code(), bytes, wire.now);
-        if self.send(resp, wire).is_ok() {
+        if self.send(resp, wire, None).is_ok() {
             linger_close(self.stream);
         }
     }
 
     /// THE send path of a connection: sends `resp` through the paced writer (the minimum
-    /// rate, the bytes really sent), then emits its access-log line.
+    /// rate, the bytes really sent), shaped by a fault `rule` (delay, throttle, cut),
+    /// then emits its access-log line.
     ///
     /// # Errors
-    /// The send failed or was cut off: the connection must end.
-    fn send(&mut self, resp: Response, wire: Wire) -> io::Result<()> {
+    /// The send failed or was cut off (by the client, the rate, or the rule): the
+    /// connection must end.
+    fn send(&mut self, resp: Response, wire: Wire, rule: Option<&Fault>) -> io::Result<()> {
         let limits = &self.ctx.config.limits;
-        let mut paced = Paced::new(self.stream, limits);
+        if let Some(delay) = rule.and_then(|r| r.delay) {
+            if !fault::wait(delay, self.stop) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+        }
+        let mut paced = Paced::new(self.stream, limits).throttled(rule.and_then(|r| r.throttle));
+        let wire = Wire {
+            cut: rule.and_then(|r| r.cut),
+            ..wire
+        };
         let (head_len, result) = transmit(&mut paced, &mut self.out, resp, wire, &self.ctx.headers);
+        if result.is_err() && wire.cut.is_some() {
+            // A cut body: the client must see the end of the connection, not a reset.
+            linger_close(self.stream);
+        }
         if result.is_err() {
             // Cut short (the client left, stalled, or read below the minimum rate): the
             // log says what was really sent.
@@ -421,6 +463,7 @@ pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
         now: now_secs(),
         persistence: Persistence::Close,
         body: true,
+        cut: None,
     };
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let _ = transmit(&mut &*stream, &mut Vec::new(), resp, wire, &ctx.headers);

@@ -9,6 +9,11 @@
 //! not acknowledged are looked up once a second (`sendq.rs`, Linux) and earn nothing; a
 //! write blocked on a full buffer wakes for each look-up, so the cut comes on time.
 //!
+//! Its other side is a fault rule's `throttle:RATE` (issue 16): at most RATE bytes per
+//! second, smoothly: each write takes at most a fiftieth of a second's worth and waits
+//! until the bucket allows it, so there are no 1-second bursts; the time it waits is the
+//! server's, never counted against the client's minimum rate.
+//!
 //! It costs nothing where nothing is at stake: the first write of a response (all of it,
 //! for most responses) reads no clock and makes no syscall, and a client that keeps up
 //! before the grace never changes the socket's write timeout.
@@ -44,6 +49,8 @@ pub(crate) struct Paced<'a> {
     unacked: Option<u64>,
     /// Whether the platform can tell (`sendq::unacked`); cleared when it cannot.
     can_probe: bool,
+    /// A fault rule's throttle, when one applies.
+    throttle: Option<Throttle>,
 }
 
 impl<'a> Paced<'a> {
@@ -63,6 +70,26 @@ impl<'a> Paced<'a> {
             probed: None,
             unacked: None,
             can_probe: cfg!(target_os = "linux"),
+            throttle: None,
+        }
+    }
+
+    /// Sends at most `rate` bytes per second (a fault rule's `throttle:RATE`).
+    pub(crate) fn throttled(mut self, rate: Option<u64>) -> Paced<'a> {
+        self.throttle = rate.map(|rate| Throttle {
+            rate,
+            start: None,
+            sent: 0,
+            slept: Duration::ZERO,
+        });
+        self
+    }
+
+    /// How much of `len` bytes the next write may take, after waiting for the throttle.
+    fn admit(&mut self, len: usize) -> usize {
+        match &mut self.throttle {
+            Some(t) => t.admit(len),
+            None => len,
         }
     }
 
@@ -88,7 +115,9 @@ impl<'a> Paced<'a> {
         loop {
             let now = Instant::now();
             let start = *self.started.get_or_insert(now);
-            let elapsed = now.duration_since(start);
+            // A throttle's waits are the server's doing, not the client's.
+            let slept = self.throttle.as_ref().map_or(Duration::ZERO, |t| t.slept);
+            let elapsed = now.duration_since(start).saturating_sub(slept);
             let probe_due = self
                 .probed
                 .is_none_or(|at| now.duration_since(at) >= PROBE_EVERY);
@@ -144,6 +173,9 @@ impl<'a> Paced<'a> {
     fn count(&mut self, wrote: io::Result<usize>) -> io::Result<usize> {
         let n = wrote?;
         self.written += n as u64;
+        if let Some(t) = &mut self.throttle {
+            t.sent += n as u64;
+        }
         Ok(n)
     }
 }
@@ -157,16 +189,66 @@ fn needs_change(current: Duration, want: Duration) -> bool {
 
 impl Write for Paced<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let buf = &buf[..self.admit(buf.len())];
         self.paced(|s| (&mut &*s).write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if self.throttle.is_some() {
+            // One slice at a time, each admitted by the throttle.
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &**b);
+            return self.write(first);
+        }
         self.paced(|s| (&mut &*s).write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A token bucket for `throttle:RATE`: `sent` bytes may have left `sent / rate` seconds
+/// after the first write, with one slice (a fiftieth of a second's worth) of slack.
+#[derive(Debug)]
+struct Throttle {
+    rate: u64,
+    start: Option<Instant>,
+    sent: u64,
+    /// Time spent waiting for the bucket.
+    slept: Duration,
+}
+
+impl Throttle {
+    /// The largest write: a fiftieth of a second's worth, so the rate is smooth at any
+    /// scale (64 KiB/s: 1,310 bytes every 20 ms), at most 64 KiB, at least a byte.
+    fn slice(&self) -> u64 {
+        (self.rate / 50).clamp(1, 64 * 1024)
+    }
+
+    /// Waits until `len` bytes (cut to a slice) may go; returns how many.
+    fn admit(&mut self, len: usize) -> usize {
+        let slice = self.slice();
+        let n = (len as u64).min(slice);
+        let now = Instant::now();
+        let start = *self.start.get_or_insert(now);
+        let due = start + earliest(self.sent + n, slice, self.rate);
+        if due > now {
+            std::thread::sleep(due - now);
+            self.slept += due - now;
+        }
+        n as usize
+    }
+}
+
+/// How long after the first byte `total` bytes may have been sent at `rate` bytes per
+/// second, the first `slack` bytes being free.
+fn earliest(total: u64, slack: u64, rate: u64) -> Duration {
+    let owed = u128::from(total.saturating_sub(slack));
+    let nanos = owed * 1_000_000_000 / u128::from(rate.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// The minimum transfer rate rule (`Limits::min_send_rate`): a response may take the
@@ -230,6 +312,24 @@ mod tests {
             Duration::new(1, 999_999_999)
         );
         assert_eq!(fast.time_left(secs(2), u64::MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_throttle_lets_bytes_go_at_the_rate() {
+        let ms = Duration::from_millis;
+        assert_eq!(earliest(1310, 1310, 65_536), Duration::ZERO);
+        assert_eq!(earliest(65_536 + 1310, 1310, 65_536), ms(1000));
+        assert_eq!(earliest(1, 0, 2), ms(500));
+        assert_eq!(earliest(u64::MAX, 0, 1), Duration::from_nanos(u64::MAX));
+        let t = |rate| Throttle {
+            rate,
+            start: None,
+            sent: 0,
+            slept: Duration::ZERO,
+        };
+        assert_eq!(t(65_536).slice(), 1310);
+        assert_eq!(t(10).slice(), 1);
+        assert_eq!(t(1 << 30).slice(), 64 * 1024);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::ops::Range;
 
 use crate::config::{Config, Record};
+use crate::fault::Fault;
 use crate::http::request::{first_line, Head};
 use crate::log;
 
@@ -19,6 +20,8 @@ pub(super) struct Trace<'a> {
     line: Vec<u8>,
     /// Where the bytes field is in `line`.
     bytes_at: Range<usize>,
+    /// The fault rule that applied to this response, for the end of its log line.
+    fault: Option<String>,
 }
 
 impl<'a> Trace<'a> {
@@ -35,6 +38,7 @@ impl<'a> Trace<'a> {
             peer,
             line: Vec::new(),
             bytes_at: 0..0,
+            fault: None,
         }
     }
 
@@ -94,10 +98,30 @@ impl<'a> Trace<'a> {
         log::set_bytes(&mut self.line, self.bytes_at.clone(), sent);
     }
 
+    /// Notes the fault rule that applies to the next response (`None`: none does); its
+    /// log line then ends with `"fault: RULE"`.
+    pub(super) fn mark_fault(&mut self, rule: Option<&Fault>) {
+        self.fault = match rule {
+            Some(rule) if self.config.access_log => Some(rule.to_string()),
+            _ => None,
+        };
+    }
+
     /// Queues the access-log line of the response just sent, if the log is on.
     pub(super) fn emit(&self) {
-        if self.config.access_log {
-            log::emit(&self.line);
+        if !self.config.access_log {
+            return;
+        }
+        match &self.fault {
+            None => log::emit(&self.line),
+            Some(rule) => {
+                let mut line = self.line.clone();
+                line.pop();
+                line.extend_from_slice(b" \"fault: ");
+                log::escape_into(&mut line, rule.as_bytes());
+                line.extend_from_slice(b"\"\n");
+                log::emit(&line);
+            }
         }
     }
 }

@@ -47,6 +47,8 @@ pub enum Status {
     ServiceUnavailable,
     /// 505
     VersionNotSupported,
+    /// Any other 4xx or 5xx code, as a fault rule forces it (`status:CODE`, `fault/`).
+    Other(u16),
 }
 
 impl Status {
@@ -71,6 +73,7 @@ impl Status {
             Status::NotImplemented => 501,
             Status::ServiceUnavailable => 503,
             Status::VersionNotSupported => 505,
+            Status::Other(code) => code,
         }
     }
 
@@ -95,7 +98,36 @@ impl Status {
             Status::NotImplemented => "Not Implemented",
             Status::ServiceUnavailable => "Service Unavailable",
             Status::VersionNotSupported => "HTTP Version Not Supported",
+            Status::Other(code) => other_reason(code),
         }
+    }
+
+    /// The status with this code: one of the named ones, else [`Status::Other`].
+    pub fn from_code(code: u16) -> Status {
+        const NAMED: [Status; 18] = [
+            Status::Ok,
+            Status::NoContent,
+            Status::PartialContent,
+            Status::MovedPermanently,
+            Status::NotModified,
+            Status::BadRequest,
+            Status::Forbidden,
+            Status::NotFound,
+            Status::MethodNotAllowed,
+            Status::RequestTimeout,
+            Status::PreconditionFailed,
+            Status::UriTooLong,
+            Status::RangeNotSatisfiable,
+            Status::HeaderFieldsTooLarge,
+            Status::InternalServerError,
+            Status::NotImplemented,
+            Status::ServiceUnavailable,
+            Status::VersionNotSupported,
+        ];
+        NAMED
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(Status::Other(code))
     }
 
     /// The one place a filesystem error becomes a status: missing (`errors::is_missing`)
@@ -108,6 +140,31 @@ impl Status {
         } else {
             Status::InternalServerError
         }
+    }
+}
+
+/// Reason phrases (RFC 9110 §15, RFC 6585) of the codes a fault rule may force that
+/// servedir never answers with on its own; "Error" for the rest (the phrase is advisory).
+fn other_reason(code: u16) -> &'static str {
+    match code {
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        406 => "Not Acceptable",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        504 => "Gateway Timeout",
+        507 => "Insufficient Storage",
+        _ => "Error",
     }
 }
 
@@ -137,5 +194,15 @@ mod tests {
             Status::from_io_error(&io::Error::from_raw_os_error(crate::platform::errno::ELOOP)),
             Status::NotFound
         );
+    }
+
+    #[test]
+    fn codes_round_trip_through_from_code() {
+        for code in [200, 404, 503, 429, 418, 599] {
+            assert_eq!(Status::from_code(code).code(), code);
+        }
+        assert_eq!(Status::from_code(503), Status::ServiceUnavailable);
+        assert_eq!(Status::from_code(429).reason(), "Too Many Requests");
+        assert_eq!(Status::from_code(599).reason(), "Error");
     }
 }

@@ -14,7 +14,7 @@ mod line;
 mod queue;
 mod throttle;
 
-pub use line::{format, set_bytes, Entry};
+pub use line::{escape_into, format, set_bytes, Entry};
 use queue::{Pushed, Queue};
 pub(crate) use throttle::Throttle;
 

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::fault::control::Faults;
+use crate::fault::state::FaultSet;
 use crate::log::Throttle;
 use crate::respond::filecache::FileCache;
 use crate::respond::method::CORS_FIELDS;
@@ -42,6 +44,8 @@ pub struct Context {
     /// Debug builds only, with `SERVEDIR_TEST_HOOKS` set: a request for [`PANIC_PATH`]
     /// panics, so tests can prove a panic ends one connection and nothing else.
     pub(crate) test_hooks: bool,
+    /// Where each request's fault rule comes from (`fault/state.rs`).
+    pub(crate) faults: Faults,
 }
 
 impl Context {
@@ -78,6 +82,7 @@ impl Context {
         // `absolute` keeps symlinks (and `..`) as they are, so it differs from the
         // canonical root when resolving it took a link, a `..`, or (Windows) another
         // case or a short name: only a link makes it worth following per request.
+        let config_faults = config.faults.clone();
         let root_link = std::path::absolute(&config.root)
             .ok()
             .filter(|configured| *configured != root && has_link(configured));
@@ -90,6 +95,10 @@ impl Context {
             files: Arc::default(),
             defects: Arc::default(),
             test_hooks,
+            faults: match &config_faults {
+                Some(rules) => Faults::Local(Arc::new(FaultSet::new(rules.clone()))),
+                None => Faults::Off,
+            },
         }
     }
 }

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::fault::control::Faults;
+use crate::fault::Fault;
 use crate::server::process::Children;
 use crate::server::shared::Shared;
 
@@ -84,6 +86,53 @@ impl ServerHandle {
     /// `http://ADDR/` for the first listener, ready to append a path to.
     pub fn url(&self) -> String {
         format!("http://{}/", self.local_addr())
+    }
+
+    /// Replaces the fault rules (see [`Fault`]) while the server runs, in either mode:
+    /// the next request is decided by the new rules, on every connection, and the fire
+    /// counts start again from zero.
+    ///
+    /// # Errors
+    /// `InvalidInput` naming a rule that cannot be used, or when the server was bound
+    /// with fault injection off (`Config::faults` is `None`; `Some(vec![])` turns it on
+    /// with no rule yet).
+    ///
+    /// # Examples
+    /// "Serve normally, now simulate an outage, now recover":
+    /// ```
+    /// use servedir::{Config, Fault, Server};
+    ///
+    /// let config = Config { root: "html".into(), port: 0, faults: Some(vec![]), ..Config::default() };
+    /// let handle = Server::bind(config)?.spawn()?;
+    /// handle.set_faults(vec![Fault::on("**").status(503)])?; // an outage
+    /// // ... the client under test sees 503 with Retry-After: 1 ...
+    /// assert_eq!(handle.fault_counts(), [0]);
+    /// handle.set_faults(vec![])?; // recovered
+    /// assert!(handle.set_faults(vec![Fault::on("**").status(200)]).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_faults(&self, rules: Vec<Fault>) -> io::Result<()> {
+        crate::fault::check_all(&rules)?;
+        match &self.shared.ctx.faults {
+            Faults::Local(set) => {
+                set.replace(rules);
+                Ok(())
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "fault injection is off: bind with Config::faults set (Some(vec![]) for no rule yet)",
+            )),
+        }
+    }
+
+    /// How many requests each fault rule applied to since the rules were set, in rule
+    /// order, counted across all connections (and, in process mode, all children).
+    /// Empty when fault injection is off.
+    pub fn fault_counts(&self) -> Vec<u64> {
+        match &self.shared.ctx.faults {
+            Faults::Local(set) => set.counts(),
+            _ => Vec::new(),
+        }
     }
 
     /// Shuts down with a grace period of [`SHUTDOWN_GRACE`].

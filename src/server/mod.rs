@@ -31,6 +31,8 @@ mod workers;
 use crate::config::{Config, Limits, Mode};
 use crate::connection::refuse;
 use crate::errors::{describe, is_address_unavailable, is_out_of_descriptors};
+use crate::fault::control::Control;
+use crate::fault::control::Faults;
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -40,6 +42,15 @@ use crate::server::process::Children;
 use crate::server::shared::Shared;
 use crate::server::slots::Slots;
 use crate::server::workers::Workers;
+
+/// Process mode with faults on: the channel children ask which fault rule fires
+/// (`fault/control.rs`), so that counts and replaced rules are the parent's.
+fn fault_channel(ctx: &Context, mode: Mode) -> io::Result<Option<Control>> {
+    match (&ctx.faults, mode) {
+        (Faults::Local(set), Mode::Process) => Control::start(Arc::clone(set)).map(Some),
+        _ => Ok(None),
+    }
+}
 
 /// How long the accept loop pauses when the process is out of file descriptors, so it
 /// neither spins at 100% CPU nor exits; connections finishing free descriptors.
@@ -132,12 +143,16 @@ impl Server {
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
+        let mode = config.mode;
+        let ctx = Context::new(config, root);
+        let fault_control = fault_channel(&ctx, mode)?;
         Ok(Server {
             listeners,
             addrs,
             shared: Arc::new(Shared {
-                slots: Slots::new(config.limits.connection_cap(config.mode)),
-                ctx: Context::new(config, root),
+                slots: Slots::new(ctx.config.limits.connection_cap(mode)),
+                ctx,
+                fault_control,
                 shutdown: AtomicBool::new(false),
                 workers: Workers::default(),
                 process_exe,

@@ -32,6 +32,7 @@ use crate::cli;
 use crate::config::Config;
 use crate::connection::{refuse, serve_connection};
 use crate::errors::is_client_gone;
+use crate::fault;
 use crate::http::status::Status;
 use crate::log::{self, Throttle};
 use crate::respond::context::Context;
@@ -110,6 +111,7 @@ impl Children {
             // (see `Running::relay_stderr`): inherited, a flood of malformed connections
             // wrote a stderr line per child.
             .stderr(Stdio::piped());
+        fault_channel(&mut command, shared);
         let spawned = command.spawn();
         // The command still holds the parent's copy of the socket: close it now, or the
         // client would see no EOF when the child closes (the lesson's "the parent must
@@ -144,6 +146,15 @@ impl Children {
             }
         }
     }
+}
+
+/// Tells a child where the parent's fault rules are (`fault/control.rs`), or that there
+/// are none (an inherited variable must not point it at another server's).
+fn fault_channel(command: &mut Command, shared: &Shared) {
+    match &shared.fault_control {
+        Some(control) => command.env(fault::control::ENV, control.env_value()),
+        None => command.env_remove(fault::control::ENV),
+    };
 }
 
 /// A child serving (or about to serve) one connection.
@@ -380,6 +391,15 @@ fn serve_stdin(config: Config) -> io::Result<()> {
     take_connection(&stream, limits.head_timeout)?;
     let mut ctx = Context::new(config, root);
     ctx.files = Arc::new(FileCache::for_child());
+    // The parent's rules and counts, when it has a fault channel; else (a child started
+    // by hand) the rules of its own arguments.
+    let channel = std::env::var(fault::control::ENV).ok();
+    if let Some(client) = channel
+        .as_deref()
+        .and_then(fault::control::Client::from_env)
+    {
+        ctx.faults = fault::control::Faults::Remote(Arc::new(client));
+    }
     // A child's connection ends at shutdown through its socket (`Children::finish`).
     serve_connection(&stream, &ctx, &AtomicBool::new(false));
     // The client is done with: let it see the end now (the parent may hold a copy of the

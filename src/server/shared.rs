@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::connection::{refuse, serve_connection};
+use crate::fault::control::Control;
 use crate::http::status::Status;
 use crate::log::Throttle;
 use crate::respond::context::Context;
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: AtomicBool,
     /// Thread mode's connection threads.
     pub(crate) workers: Workers,
+    /// Process mode with faults on: the channel children ask for fault rules.
+    pub(crate) fault_control: Option<Control>,
     /// Process mode: the executable children run, opened at bind.
     pub(crate) process_exe: Option<Exe>,
     /// Failed `accept` calls (EMFILE and the like).

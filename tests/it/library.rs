@@ -195,18 +195,22 @@ fn a_missing_root_is_an_error_naming_it() {
 }
 
 #[test]
-fn readme_holds_the_fixture_example_verbatim() {
+fn readme_holds_the_fixture_and_fault_examples_verbatim() {
     let readme = include_str!("../../README.md");
-    let example = include_str!("../fixture_example.rs");
-    let code: String = example
-        .lines()
-        .skip_while(|l| l.starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(
-        readme.contains(code.trim()),
-        "README's fixture example differs from tests/fixture_example.rs"
-    );
+    for (name, example) in [
+        ("fixture_example.rs", include_str!("../fixture_example.rs")),
+        ("faults_example.rs", include_str!("../faults_example.rs")),
+    ] {
+        let code: String = example
+            .lines()
+            .skip_while(|l| l.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            readme.contains(code.trim()),
+            "README's example differs from tests/{name}"
+        );
+    }
 }
 
 /// Issue 12, item 15: the README's layout listed 12 of the 25 files in src/. Every file

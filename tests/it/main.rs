@@ -6,6 +6,7 @@ mod util;
 mod browser;
 mod caching;
 mod cli;
+mod faults;
 mod features;
 mod hostile;
 mod http;

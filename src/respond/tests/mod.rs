@@ -94,6 +94,7 @@ pub(super) fn req(server: &Harness, method: &str, path: &str, headers: &[&str]) 
         now: NOW,
         persistence: Persistence::KeepAlive,
         body: method != "HEAD",
+        cut: None,
     };
     let (head_len, sent) = transmit(&mut wire, &mut out, resp, how, &server.ctx.headers);
     sent.unwrap();
