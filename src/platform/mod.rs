@@ -204,6 +204,13 @@ pub(crate) fn with_stream_options(
     Ok(TcpListener::from(Owned::from(socket)))
 }
 
+/// How many threads accept from each listener. Two on Unix (see `server::spawn`: one
+/// drains the queue while the other waits for the CPU). One on Windows: the second
+/// thread accepts from a duplicated socket (`WSADuplicateSocket`), and under Wine, with
+/// the machine loaded, a connection now and then sat unaccepted for over 10 s while
+/// later ones were served (with one thread, not once in the same runs).
+pub(crate) const ACCEPT_THREADS: usize = if cfg!(windows) { 1 } else { 2 };
+
 /// Whether a listener's read timeout also bounds `accept`, so that an accepting thread
 /// wakes on its own now and then: Linux. On Windows (measured under Wine) and macOS
 /// (XNU's accept sleeps without a timeout) only a connection wakes it, so shutdown keeps

@@ -230,7 +230,12 @@ impl Server {
             // Two threads accept from each listener: std's backlog is fixed at 128, and
             // while one accepting thread waits for the CPU the other drains the queue,
             // so a burst of connects does not overflow it (a dropped SYN costs 1 s).
-            let listeners = [listener.try_clone()?, listener];
+            // Where a second accepting thread needs a duplicated socket that loses
+            // connections (Windows, `platform::ACCEPT_THREADS`), one thread accepts.
+            let listeners = match crate::platform::ACCEPT_THREADS {
+                2 => vec![listener.try_clone()?, listener],
+                _ => vec![listener],
+            };
             for listener in listeners {
                 let shared = Arc::clone(&self.shared);
                 let children = children.clone();
