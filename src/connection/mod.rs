@@ -13,6 +13,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+mod events;
 mod paced;
 mod record;
 mod sendq;
@@ -27,7 +28,7 @@ use crate::http::status::Status;
 use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
-use crate::response::{transmit, Persistence, Response, Wire};
+use crate::response::{transmit, Body, Persistence, Response, Wire};
 
 /// Bytes asked of the socket per read while a head is incomplete.
 const READ_CHUNK: usize = 1024;
@@ -218,8 +219,10 @@ impl Connection<'_> {
         let Some(buffered_body) = self.skip_body(plan, &buf[..len], buf.len() - len)? else {
             return Ok(false);
         };
-        let persist = head.keeps_alive() && plan != BodyPlan::Refuse;
-        let (resp, why) = respond::respond(&head, self.ctx);
+        let (mut resp, why) = respond::respond(&head, self.ctx);
+        // A live page's event stream holds the connection until it closes.
+        let events = take_events(&mut resp);
+        let persist = head.keeps_alive() && plan != BodyPlan::Refuse && events.is_none();
         if let Some(why) = why {
             self.report_defect(resp.status, why);
         }
@@ -243,6 +246,10 @@ impl Connection<'_> {
         drop(head);
         buf.drain(..len + buffered_body);
         self.send(resp, wire)?;
+        if let Some(watch) = events {
+            events::stream(self.stream, *watch, self.stop);
+            return Ok(false);
+        }
         // Unread bytes (a refused body, pipelined requests after `close`) would make the
         // kernel reset the connection and the client could lose this response.
         if !persist && (plan == BodyPlan::Refuse || !buf.is_empty()) {
@@ -405,6 +412,17 @@ fn linger_close(stream: &TcpStream) {
             Ok(n) => drained += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return,
+        }
+    }
+}
+
+/// The watch of an event stream, leaving its response a head without a length.
+fn take_events(resp: &mut Response) -> Option<Box<crate::respond::live::Watch>> {
+    match std::mem::replace(&mut resp.body, Body::None) {
+        Body::Events(watch) => Some(watch),
+        body => {
+            resp.body = body;
+            None
         }
     }
 }
