@@ -23,7 +23,7 @@ pub(crate) const QUIET: Duration = Duration::from_millis(80);
 pub(crate) const PING: Duration = Duration::from_secs(15);
 
 /// Streams events for `watch` on `stream` until the page goes, a write fails, or the
-/// server stops. The stream is never answered again: the connection then closes.
+/// server stops (or, for a process-mode child, its parent is gone). The stream is never answered again: the connection then closes.
 pub(crate) fn stream(stream: &TcpStream, mut watch: Watch, stop: &AtomicBool) {
     // EventSource waits 3 s by default before reconnecting after a restart: 1 s is enough.
     if send(stream, b"retry: 1000\n\n").is_err() || stream.set_read_timeout(Some(TICK)).is_err()
@@ -33,7 +33,8 @@ pub(crate) fn stream(stream: &TcpStream, mut watch: Watch, stop: &AtomicBool) {
     let mut debounce = Debounce::new(QUIET);
     let mut last_sent = Instant::now();
     let mut scratch = [0u8; 64];
-    while !stop.load(Ordering::Relaxed) {
+    let parent = crate::platform::parent_id();
+    while !stop.load(Ordering::Relaxed) && crate::platform::parent_id() == parent {
         match (&mut &*stream).read(&mut scratch) {
             Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
             // EOF: the page closed. Bytes: not an EventSource; errors: the socket is gone.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::http::mime;
+use crate::platform::FileId;
 use crate::http::target::Target;
 use crate::respond::live::debounce::Change;
 use crate::respond::policy::{is_hidden, Policy};
@@ -32,7 +33,9 @@ const MAX_DIR_ENTRIES: usize = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Missing,
-    File(u64, Option<SystemTime>),
+    /// A file: what the platform tells of it (Unix: inode and change time too, so a
+    /// file renamed over it with the same length and modification time is seen).
+    File(FileId),
     /// A directory: its time, and a fingerprint of the visible names in it.
     Dir(Option<SystemTime>, u64),
 }
@@ -146,7 +149,7 @@ impl Watch {
             Ok(Some(meta)) if meta.is_dir() => {
                 State::Dir(meta.modified().ok(), fingerprint(path, self.policy))
             }
-            Ok(Some(meta)) => State::File(meta.len(), meta.modified().ok()),
+            Ok(Some(meta)) => State::File(FileId::of(&meta)),
             Ok(None) | Err(_) => State::Missing,
         }
     }
