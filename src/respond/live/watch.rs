@@ -45,7 +45,10 @@ struct Probe {
     path: PathBuf,
     /// For a stylesheet: its URL path, for a swap in place instead of a reload.
     css: Option<String>,
+    /// What the name rules let a request see (the state changes are judged by).
     state: State,
+    /// What one plain `stat` saw last: while it is the same, nothing is looked at again.
+    raw: Option<FileId>,
 }
 
 /// The bounded set of paths one live page depends on.
@@ -106,8 +109,13 @@ impl Watch {
         if self.probes.len() >= MAX_PROBES {
             return;
         }
-        let state = self.state(&path);
-        self.probes.push(Probe { path, css, state });
+        let (state, raw) = (self.state(&path), raw(&path));
+        self.probes.push(Probe {
+            path,
+            css,
+            state,
+            raw,
+        });
     }
 
     /// How many paths are watched.
@@ -117,11 +125,20 @@ impl Watch {
     }
 
     /// Looks at every watched path once: what changed since the last look, if anything.
+    ///
+    /// One `stat` per path; only a path whose `stat` differs is looked at through the
+    /// name rules, and a directory's names read (a poll of 10,000 unchanged paths that
+    /// walked each path and read each directory cost a quarter of a core).
     pub(crate) fn poll(&mut self) -> Option<Change> {
         let mut change: Option<Change> = None;
         for i in 0..self.probes.len() {
+            let now_raw = raw(&self.probes[i].path);
+            if now_raw == self.probes[i].raw {
+                continue;
+            }
             let now = self.state(&self.probes[i].path);
             let probe = &mut self.probes[i];
+            probe.raw = now_raw;
             if now == probe.state {
                 continue;
             }
@@ -153,6 +170,12 @@ impl Watch {
             Ok(None) | Err(_) => State::Missing,
         }
     }
+}
+
+/// What a plain `stat` (following links) sees at `path`: it changes with any write,
+/// rename, creation or deletion there, and with a link on the way re-pointed.
+fn raw(path: &Path) -> Option<FileId> {
+    fs::metadata(path).ok().map(|meta| FileId::of(&meta))
 }
 
 /// A fingerprint of the names in `dir` a page could load: not dot-names (unless served),
