@@ -29,15 +29,24 @@ fn quick() -> bool {
 
 /// Opens `/.servedir/live` reporting `paths`; returns the stream after its head.
 fn open_page(addr: std::net::SocketAddr, paths: &[String]) -> BufReader<TcpStream> {
-    let query: Vec<String> = paths.iter().map(|p| format!("p={}", p.replace('/', "%2F"))).collect();
+    let query: Vec<String> = paths
+        .iter()
+        .map(|p| format!("p={}", p.replace('/', "%2F")))
+        .collect();
     let mut s = connect(addr).expect("connect");
-    let request = format!("GET /.servedir/live?{} HTTP/1.1\r\nHost: b\r\n\r\n", query.join("&"));
+    let request = format!(
+        "GET /.servedir/live?{} HTTP/1.1\r\nHost: b\r\n\r\n",
+        query.join("&")
+    );
     s.write_all(request.as_bytes()).expect("send");
     let mut reader = BufReader::new(s);
     let mut line = String::new();
     while line != "\r\n" {
         line.clear();
-        assert!(reader.read_line(&mut line).expect("head") > 0, "stream refused");
+        assert!(
+            reader.read_line(&mut line).expect("head") > 0,
+            "stream refused"
+        );
     }
     reader
 }
@@ -47,7 +56,10 @@ fn next_event(reader: &mut BufReader<TcpStream>) -> String {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(reader.read_line(&mut line).expect("event") > 0, "stream closed");
+        assert!(
+            reader.read_line(&mut line).expect("event") > 0,
+            "stream closed"
+        );
         if line.starts_with("event:") {
             return line;
         }
@@ -58,7 +70,9 @@ fn run(mode: &str, root: &std::path::Path) {
     let server = start_servedir(mode, root, &["--live"]);
     let mut pages: Vec<BufReader<TcpStream>> = (0..DIRS)
         .map(|d| {
-            let paths: Vec<String> = (0..PER_DIR).map(|f| format!("/d{d:02}/f{f:03}.css")).collect();
+            let paths: Vec<String> = (0..PER_DIR)
+                .map(|f| format!("/d{d:02}/f{f:03}.css"))
+                .collect();
             open_page(server.addr, &paths)
         })
         .collect();

@@ -26,8 +26,7 @@ pub(crate) const PING: Duration = Duration::from_secs(15);
 /// server stops (or, for a process-mode child, its parent is gone). The stream is never answered again: the connection then closes.
 pub(crate) fn stream(stream: &TcpStream, mut watch: Watch, stop: &AtomicBool) {
     // EventSource waits 3 s by default before reconnecting after a restart: 1 s is enough.
-    if send(stream, b"retry: 1000\n\n").is_err() || stream.set_read_timeout(Some(TICK)).is_err()
-    {
+    if send(stream, b"retry: 1000\n\n").is_err() || stream.set_read_timeout(Some(TICK)).is_err() {
         return;
     }
     let mut debounce = Debounce::new(QUIET);

@@ -113,7 +113,10 @@ impl Running {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromium");
-        Running { child, _profile: profile }
+        Running {
+            child,
+            _profile: profile,
+        }
     }
 }
 

@@ -24,7 +24,10 @@ fn open_stream(server: &TestServer, query: &str) -> BufReader<TcpStream> {
         assert!(reader.read_line(&mut head).unwrap() > 0, "closed: {head}");
     }
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert!(head.contains("\r\nContent-Type: text/event-stream\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nContent-Type: text/event-stream\r\n"),
+        "{head}"
+    );
     assert!(head.contains("\r\nCache-Control: no-store\r\n"), "{head}");
     assert!(head.contains("\r\nConnection: close\r\n"), "{head}");
     assert!(!head.contains("Content-Length"), "{head}");
@@ -52,7 +55,11 @@ fn quiet_for(reader: &mut BufReader<TcpStream>, wait: Duration) {
     reader.get_ref().set_read_timeout(Some(wait)).unwrap();
     let mut byte = [0u8; 1];
     match reader.read(&mut byte) {
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
         other => panic!("expected nothing, got {other:?} {byte:?}"),
     }
     reader.get_ref().set_read_timeout(Some(IO_TIMEOUT)).unwrap();

@@ -88,7 +88,11 @@ mod tests {
     #[test]
     fn changes_merge() {
         for (a, b, want) in [
-            (css(&["/a.css"]), css(&["/b.css"]), css(&["/a.css", "/b.css"])),
+            (
+                css(&["/a.css"]),
+                css(&["/b.css"]),
+                css(&["/a.css", "/b.css"]),
+            ),
             (css(&["/a.css"]), css(&["/a.css"]), css(&["/a.css"])),
             (css(&["/a.css"]), Change::Reload, Change::Reload),
             (Change::Reload, css(&["/a.css"]), Change::Reload),

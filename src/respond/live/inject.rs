@@ -142,7 +142,10 @@ mod tests {
             ("<p>x</body></html>", "<p>x<T></body></html>"),
             ("<p>x</BODY >", "<p>x<T></BODY >"),
             ("<p>x</Body>", "<p>x<T></Body>"),
-            ("<!-- </body> --><p>x</body>", "<!-- </body> --><p>x<T></body>"),
+            (
+                "<!-- </body> --><p>x</body>",
+                "<!-- </body> --><p>x<T></body>",
+            ),
             ("<p>no body end", "<p>no body end<T>"),
             ("", "<T>"),
             ("</bod", "</bod<T>"),
@@ -163,7 +166,10 @@ mod tests {
             "<script src=\"/.servedir/live.js\" data-page=\"/a&amp;amp;b/caf%C3%A9.html\"></script>"
         );
         let root = Path::new("/srv/www");
-        assert_eq!(url_path(root, &root.join("d/x y\".html")), "/d/x%20y%22.html");
+        assert_eq!(
+            url_path(root, &root.join("d/x y\".html")),
+            "/d/x%20y%22.html"
+        );
         assert_eq!(url_path(root, Path::new("/elsewhere/x.html")), "");
     }
 }

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::http::mime;
-use crate::platform::FileId;
 use crate::http::target::Target;
+use crate::platform::FileId;
 use crate::respond::live::debounce::Change;
 use crate::respond::policy::{is_hidden, Policy};
 use crate::respond::resolve::{resolve, stat_allowed, Resolved, Rules};
@@ -202,7 +202,9 @@ fn fingerprint(dir: &Path, policy: Policy) -> u64 {
 pub(crate) fn is_scratch(name: &str) -> bool {
     name.ends_with('~')
         || name.starts_with('#')
-        || [".swp", ".swx", ".tmp"].iter().any(|ext| name.ends_with(ext))
+        || [".swp", ".swx", ".tmp"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
 }
 
 #[cfg(test)]
@@ -261,7 +263,11 @@ mod tests {
         fs::write(root.join(".secret"), "x").unwrap();
         assert_eq!(w.poll(), None, "scratch and hidden names are no change");
         fs::write(root.join("new.js"), "x").unwrap();
-        assert_eq!(w.poll(), Some(Change::Reload), "a file the page missed appeared");
+        assert_eq!(
+            w.poll(),
+            Some(Change::Reload),
+            "a file the page missed appeared"
+        );
         fs::rename(root.join("css/a.css"), root.join("css/b.css")).unwrap();
         assert_eq!(w.poll(), Some(Change::Reload), "a stylesheet vanished");
         fs::write(root.join("index.html"), "<p>changed").unwrap();

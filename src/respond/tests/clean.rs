@@ -38,7 +38,11 @@ fn follow(server: &Harness, path: &str) -> (Vec<String>, u16, String) {
     for _ in 0..5 {
         let resp = get(server, chain.last().unwrap());
         if resp.status != 301 {
-            return (chain, resp.status, String::from_utf8_lossy(&resp.body).into());
+            return (
+                chain,
+                resp.status,
+                String::from_utf8_lossy(&resp.body).into(),
+            );
         }
         chain.push(header(&resp, "location").to_owned());
     }
@@ -69,7 +73,13 @@ fn clean_urls_meet_slashes_fallbacks_listings_dot_names_and_escapes() {
         (&[], "/docs/guide", &[], 200, "guide"),
         (&[], "/index.html", &["/"], 200, "<h1>home</h1>"),
         (&[], "/empty", &["/empty/"], 404, "custom 404"),
-        (&["--listing"], "/empty", &["/empty/"], 200, "<!DOCTYPE html>"),
+        (
+            &["--listing"],
+            "/empty",
+            &["/empty/"],
+            200,
+            "<!DOCTYPE html>",
+        ),
         (&["--listing"], "/empty.html", &[], 200, "empty.html"),
         // The 404 page is a page like any other under its clean name.
         (&[], "/404.html", &["/404"], 200, "custom 404"),
@@ -85,7 +95,11 @@ fn clean_urls_meet_slashes_fallbacks_listings_dot_names_and_escapes() {
         (&["--spa"], "/index.html", &["/"], 200, "<h1>home</h1>"),
     ];
     for (flags, path, redirects, status, body) in table {
-        let args: Vec<&str> = ["--quiet", "--clean-urls"].iter().chain(*flags).copied().collect();
+        let args: Vec<&str> = ["--quiet", "--clean-urls"]
+            .iter()
+            .chain(*flags)
+            .copied()
+            .collect();
         let server = Harness::start(&site.root(), &args);
         let (chain, got_status, got_body) = follow(&server, path);
         assert_eq!(&chain[1..], *redirects, "{flags:?} {path}");

@@ -16,7 +16,11 @@ fn live(site: &Site, more: &[&str]) -> Harness {
 #[test]
 fn html_pages_get_the_script_before_the_closing_body_and_a_length_that_counts_it() {
     let site = Site::new("live-inject");
-    fs::write(site.root().join("index.html"), "<body><h1>home</h1></BODY>\n").unwrap();
+    fs::write(
+        site.root().join("index.html"),
+        "<body><h1>home</h1></BODY>\n",
+    )
+    .unwrap();
     let server = live(&site, &[]);
     let page = get(&server, "/");
     assert_eq!(page.status, 200);
@@ -44,15 +48,30 @@ fn an_injected_page_has_its_own_etag_and_conditionals_and_head_follow_it() {
     let (etag, plain_etag) = (header(&page, "etag"), header(&plain, "etag"));
     assert_ne!(etag, plain_etag, "caches must never mix the two");
     assert!(etag.starts_with('"') && etag.ends_with("-live\""), "{etag}");
-    let same = req(&server, "GET", "/index.html", &[&format!("If-None-Match: {etag}")]);
+    let same = req(
+        &server,
+        "GET",
+        "/index.html",
+        &[&format!("If-None-Match: {etag}")],
+    );
     assert_eq!(same.status, 304, "{}", same.head);
     assert_eq!(header(&same, "etag"), etag);
     assert!(same.body.is_empty());
     // The plain file's tag names other bytes: the whole injected page.
-    let other = req(&server, "GET", "/index.html", &[&format!("If-None-Match: {plain_etag}")]);
+    let other = req(
+        &server,
+        "GET",
+        "/index.html",
+        &[&format!("If-None-Match: {plain_etag}")],
+    );
     assert_eq!(other.status, 200);
     assert_eq!(other.body, page.body);
-    let failed = req(&server, "GET", "/index.html", &[&format!("If-Match: {plain_etag}")]);
+    let failed = req(
+        &server,
+        "GET",
+        "/index.html",
+        &[&format!("If-Match: {plain_etag}")],
+    );
     assert_eq!(failed.status, 412);
     let head = req(&server, "HEAD", "/index.html", &[]);
     assert_eq!(head.status, 200);
@@ -111,7 +130,10 @@ fn the_reserved_paths() {
     let server = live(&site, &["--hidden"]);
     let script = get(&server, "/.servedir/live.js");
     assert_eq!(script.status, 200);
-    assert_eq!(header(&script, "content-type"), "text/javascript; charset=utf-8");
+    assert_eq!(
+        header(&script, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
     assert_eq!(script.text(), include_str!("../live/live.js"));
     assert_eq!(get(&server, "/.servedir/other").status, 404);
     assert_eq!(get(&server, "/.servedir/").status, 404);
@@ -134,8 +156,14 @@ fn a_content_security_policy_of_self_allows_the_script() {
     let csp = "Content-Security-Policy: default-src 'self'";
     let server = live(&site, &["-H", csp]);
     let page = get(&server, "/");
-    assert_eq!(header(&page, "content-security-policy"), "default-src 'self'");
+    assert_eq!(
+        header(&page, "content-security-policy"),
+        "default-src 'self'"
+    );
     assert!(!page.text().contains("<script>"), "{}", page.text());
     let script = get(&server, "/.servedir/live.js");
-    assert_eq!(header(&script, "content-security-policy"), "default-src 'self'");
+    assert_eq!(
+        header(&script, "content-security-policy"),
+        "default-src 'self'"
+    );
 }
