@@ -53,7 +53,7 @@ pub enum Body {
     },
     /// A live page's event stream (`--live`): no `Content-Length` (it ends when the
     /// connection does); `transmit` sends the head, the connection layer the events.
-    Events(Box<crate::respond::live::Watch>),
+    Events(Box<crate::respond::live::watch::Watch>),
     /// `multipart/byteranges` (RFC 9110 §14.6): each part's header, then its bytes.
     Multipart {
         /// The file, open or in memory.

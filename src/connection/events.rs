@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::errors::is_timeout;
 use crate::respond::live::debounce::Debounce;
-use crate::respond::live::Watch;
+use crate::respond::live::watch::Watch;
 
 /// How often the watched files are looked at.
 pub(crate) const TICK: Duration = Duration::from_millis(100);

@@ -28,6 +28,7 @@ use crate::http::status::Status;
 use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
+use crate::respond::live::watch::Watch;
 use crate::response::{transmit, Body, Persistence, Response, Wire};
 
 /// Bytes asked of the socket per read while a head is incomplete.
@@ -231,11 +232,7 @@ impl Connection<'_> {
             persistence: Persistence::after(persist, head.version),
             body: head.method != "HEAD",
         };
-        let bytes = if wire.body {
-            resp.body.content_length()
-        } else {
-            0
-        };
+        let bytes = wire.body.then(|| resp.body.content_length()).unwrap_or(0);
         self.trace.note(
             &buf[..len],
             Some(&head),
@@ -417,7 +414,7 @@ fn linger_close(stream: &TcpStream) {
 }
 
 /// The watch of an event stream, leaving its response a head without a length.
-fn take_events(resp: &mut Response) -> Option<Box<crate::respond::live::Watch>> {
+fn take_events(resp: &mut Response) -> Option<Box<Watch>> {
     match std::mem::replace(&mut resp.body, Body::None) {
         Body::Events(watch) => Some(watch),
         body => {
