@@ -23,7 +23,7 @@ use crate::connection::record::Trace;
 use crate::errors::is_timeout;
 use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
-use crate::http::request::{head_len, parse_head, Parsed};
+use crate::http::request::{head_len, parse_head, Head, Parsed};
 use crate::http::status::Status;
 use crate::log;
 use crate::respond;
@@ -227,19 +227,7 @@ impl Connection<'_> {
         if let Some(why) = why {
             self.report_defect(resp.status, why);
         }
-        let wire = Wire {
-            now: now_secs(),
-            persistence: Persistence::after(persist, head.version),
-            body: head.method != "HEAD",
-        };
-        let bytes = wire.body.then(|| resp.body.content_length()).unwrap_or(0);
-        self.trace.note(
-            &buf[..len],
-            Some(&head),
-            resp.status.code(),
-            bytes,
-            wire.now,
-        );
+        let wire = self.wire_for(&buf[..len], &head, &resp, persist);
         drop(head);
         buf.drain(..len + buffered_body);
         self.send(resp, wire)?;
@@ -253,6 +241,23 @@ impl Connection<'_> {
             linger_close(self.stream);
         }
         Ok(persist)
+    }
+
+    /// How `resp` to `head` (`raw`) goes on the wire, noted for the log and the observer.
+    fn wire_for(&mut self, raw: &[u8], head: &Head<'_>, resp: &Response, persist: bool) -> Wire {
+        let wire = Wire {
+            now: now_secs(),
+            persistence: Persistence::after(persist, head.version),
+            body: head.method != "HEAD",
+        };
+        let bytes = if wire.body {
+            resp.body.content_length()
+        } else {
+            0
+        };
+        let status = resp.status.code();
+        self.trace.note(raw, Some(head), status, bytes, wire.now);
+        wire
     }
 
     /// Reads and drops the body `plan` discards, of which `buffered` bytes may already

@@ -41,13 +41,9 @@ pub(crate) type Fields = Vec<(&'static str, Cow<'static, str>)>;
 pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) -> Response {
     let content_type = mime::content_type(&opened.path);
     // A live page is the file plus a script: served whole, never from a sidecar.
-    let opened = match live::inject::wanted(ctx, content_type) {
-        true => match live::inject::page(head, ctx, root, opened) {
-            Ok(resp) => return resp,
-            Err(declined) => declined,
-        },
-        false => opened,
-    };
+    if live::inject::wanted(ctx, content_type, &opened) {
+        return live::inject::page(head, ctx, root, opened);
+    }
     let chosen = choose(head, ctx, root, opened, content_type);
     let mut headers = validator_fields(ctx, &chosen.validators, chosen.varies);
     if let Some(resp) = preconditions(head, &chosen.validators, &mut headers) {

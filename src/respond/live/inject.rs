@@ -25,9 +25,9 @@ pub(crate) const SCRIPT_PATH: &str = "/.servedir/live.js";
 /// holding the whole page in memory.
 pub(crate) const MAX_PAGE: u64 = 8 * 1024 * 1024;
 
-/// Whether a response of this type gets the script.
-pub(crate) fn wanted(ctx: &Context, content_type: &str) -> bool {
-    ctx.config.live && content_type.starts_with("text/html")
+/// Whether `opened`, of this type, gets the script: an HTML page, at most [`MAX_PAGE`].
+pub(crate) fn wanted(ctx: &Context, content_type: &str, opened: &Opened) -> bool {
+    ctx.config.live && content_type.starts_with("text/html") && opened.meta.len() <= MAX_PAGE
 }
 
 /// Where the tag goes: before the last `</body` (any case), else at the end.
@@ -89,25 +89,16 @@ fn body(bytes: Vec<u8>) -> Body {
     }
 }
 
-/// The live response for `opened`, an HTML file answered with 200: validators and
-/// preconditions first (a 304 reads nothing), then the whole injected page. A page past
-/// [`MAX_PAGE`] is handed back, to be served as it is.
-pub(crate) fn page(
-    head: &Head<'_>,
-    ctx: &Context,
-    root: &Path,
-    opened: Opened,
-) -> Result<Response, Opened> {
-    if opened.meta.len() > MAX_PAGE {
-        return Err(opened);
-    }
+/// The live response for `opened`, an HTML file ([`wanted`]) answered with 200:
+/// validators and preconditions first (a 304 reads nothing), then the whole page.
+pub(crate) fn page(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) -> Response {
     let validators = Validators::new(opened.meta.len(), opened.meta.modified().ok(), "live");
     let mut headers = validator_fields(ctx, &validators, false);
     if let Some(resp) = preconditions(head, &validators, &mut headers) {
-        return Ok(resp);
+        return resp;
     }
     let content_type = crate::http::mime::content_type(&opened.path);
-    Ok(match injected(root, opened) {
+    match injected(root, opened) {
         Ok(bytes) => Response {
             status: Status::Ok,
             content_type: Some(content_type.into()),
@@ -115,7 +106,7 @@ pub(crate) fn page(
             body: body(bytes),
         },
         Err(e) => Response::error(Status::from_io_error(&e)),
-    })
+    }
 }
 
 /// The custom 404 page's body: with the script when live (unless too large), else as it

@@ -49,52 +49,61 @@ fn follow(server: &Harness, path: &str) -> (Vec<String>, u16, String) {
     panic!("redirect loop: {chain:?}");
 }
 
+/// Extra flags, a path, the redirects it takes, the final status, the final body's start.
+type Case = (
+    &'static [&'static str],
+    &'static str,
+    &'static [&'static str],
+    u16,
+    &'static str,
+);
+
+const CASES: &[Case] = &[
+    (&[], "/about", &[], 200, "about"),
+    (&[], "/about.html", &["/about"], 200, "about"),
+    (&[], "/about.html?x=1&y", &["/about?x=1&y"], 200, "about"),
+    (&[], "/about/", &[], 404, "custom 404"),
+    (&[], "/caf%C3%A9", &[], 200, "cafe"),
+    (&[], "/caf%C3%A9.html", &["/caf%C3%A9"], 200, "cafe"),
+    (&[], "/a%20b.html", &["/a%20b"], 200, "spaced"),
+    (&[], "/v1.2", &[], 200, "v1.2"),
+    // A file of the clean name wins, and its .html twin is served as it is.
+    (&[], "/both", &[], 200, "both plain"),
+    (&[], "/both.html", &[], 200, "both.html"),
+    // A directory wins over NAME.html: its slash, then its index.
+    (&[], "/docs", &["/docs/"], 200, "docs index"),
+    (&[], "/docs.html", &[], 200, "docs.html"),
+    (&[], "/docs/index.html", &["/docs/"], 200, "docs index"),
+    (&[], "/docs/index", &[], 200, "docs index"),
+    (&[], "/docs/guide", &[], 200, "guide"),
+    (&[], "/index.html", &["/"], 200, "<h1>home</h1>"),
+    (&[], "/empty", &["/empty/"], 404, "custom 404"),
+    (
+        &["--listing"],
+        "/empty",
+        &["/empty/"],
+        200,
+        "<!DOCTYPE html>",
+    ),
+    (&["--listing"], "/empty.html", &[], 200, "empty.html"),
+    // The 404 page is a page like any other under its clean name.
+    (&[], "/404.html", &["/404"], 200, "custom 404"),
+    (&[], "/nothing", &[], 404, "custom 404"),
+    // Dot-names stay private under either name.
+    (&[], "/.secret", &[], 404, "custom 404"),
+    (&[], "/.secret.html", &[], 404, "custom 404"),
+    (&["--hidden"], "/.secret.html", &["/.secret"], 200, "secret"),
+    // --spa: a clean name is a file before it is a route.
+    (&["--spa"], "/about", &[], 200, "about"),
+    (&["--spa"], "/about.html", &["/about"], 200, "about"),
+    (&["--spa"], "/route/deep", &[], 200, "<h1>home</h1>"),
+    (&["--spa"], "/index.html", &["/"], 200, "<h1>home</h1>"),
+];
+
 #[test]
 fn clean_urls_meet_slashes_fallbacks_listings_dot_names_and_escapes() {
     let site = site();
-    // (extra flags, path, redirects it takes, final status, final body or a start of it)
-    let table: &[(&[&str], &str, &[&str], u16, &str)] = &[
-        (&[], "/about", &[], 200, "about"),
-        (&[], "/about.html", &["/about"], 200, "about"),
-        (&[], "/about.html?x=1&y", &["/about?x=1&y"], 200, "about"),
-        (&[], "/about/", &[], 404, "custom 404"),
-        (&[], "/caf%C3%A9", &[], 200, "cafe"),
-        (&[], "/caf%C3%A9.html", &["/caf%C3%A9"], 200, "cafe"),
-        (&[], "/a%20b.html", &["/a%20b"], 200, "spaced"),
-        (&[], "/v1.2", &[], 200, "v1.2"),
-        // A file of the clean name wins, and its .html twin is served as it is.
-        (&[], "/both", &[], 200, "both plain"),
-        (&[], "/both.html", &[], 200, "both.html"),
-        // A directory wins over NAME.html: its slash, then its index.
-        (&[], "/docs", &["/docs/"], 200, "docs index"),
-        (&[], "/docs.html", &[], 200, "docs.html"),
-        (&[], "/docs/index.html", &["/docs/"], 200, "docs index"),
-        (&[], "/docs/index", &[], 200, "docs index"),
-        (&[], "/docs/guide", &[], 200, "guide"),
-        (&[], "/index.html", &["/"], 200, "<h1>home</h1>"),
-        (&[], "/empty", &["/empty/"], 404, "custom 404"),
-        (
-            &["--listing"],
-            "/empty",
-            &["/empty/"],
-            200,
-            "<!DOCTYPE html>",
-        ),
-        (&["--listing"], "/empty.html", &[], 200, "empty.html"),
-        // The 404 page is a page like any other under its clean name.
-        (&[], "/404.html", &["/404"], 200, "custom 404"),
-        (&[], "/nothing", &[], 404, "custom 404"),
-        // Dot-names stay private under either name.
-        (&[], "/.secret", &[], 404, "custom 404"),
-        (&[], "/.secret.html", &[], 404, "custom 404"),
-        (&["--hidden"], "/.secret.html", &["/.secret"], 200, "secret"),
-        // --spa: a clean name is a file before it is a route.
-        (&["--spa"], "/about", &[], 200, "about"),
-        (&["--spa"], "/about.html", &["/about"], 200, "about"),
-        (&["--spa"], "/route/deep", &[], 200, "<h1>home</h1>"),
-        (&["--spa"], "/index.html", &["/"], 200, "<h1>home</h1>"),
-    ];
-    for (flags, path, redirects, status, body) in table {
+    for (flags, path, redirects, status, body) in CASES {
         let args: Vec<&str> = ["--quiet", "--clean-urls"]
             .iter()
             .chain(*flags)
