@@ -129,7 +129,7 @@ mod tests {
             ("/docs/index.html", "start.html", "/docs/index"),
             ("/docs/start.html", "start.html", "/docs/"),
             ("/caf%C3%A9.html", "index.html", "/caf%C3%A9"),
-            ("/x%3F.html", "index.html", "/x%3F"),
+            ("/x%23.html", "index.html", "/x%23"),
             ("/.html", "index.html", "-"),
             ("/about.htm", "index.html", "-"),
             ("/about.HTML", "index.html", "-"),

@@ -127,20 +127,25 @@ impl Drop for Running {
     }
 }
 
-/// A page that reports, through `/beacon` (a 404 the access log shows), its version, how
-/// often it was loaded in this tab (`sessionStorage`), and its text colour when it changes.
+/// A page whose script reports, through `/beacon` (a 404 the access log shows), the
+/// page's version, how often it was loaded in this tab (`sessionStorage`), and its text
+/// colour when it changes. No inline script: the test serves it under a strict CSP.
 const LIVE_PAGE: &str = r#"<!DOCTYPE html>
 <html><head><link rel="stylesheet" href="style.css"></head>
-<body><p id="box">box</p>
-<script>
+<body><p id="box" data-version="V1">box</p><script src="report.js"></script></body></html>
+"#;
+const REPORT_JS: &str = r#"
 const n = Number(sessionStorage.getItem("n") || 0) + 1;
 sessionStorage.setItem("n", n);
+const box = document.getElementById("box");
 let last = "";
 setInterval(() => {
-  const c = getComputedStyle(document.getElementById("box")).color;
-  if (c !== last) { last = c; fetch("/beacon?v=V1&n=" + n + "&c=" + encodeURIComponent(c)); }
+  const c = getComputedStyle(box).color;
+  if (c !== last) {
+    last = c;
+    fetch("/beacon?v=" + box.dataset.version + "&n=" + n + "&c=" + encodeURIComponent(c));
+  }
 }, 50);
-</script></body></html>
 "#;
 
 /// Waits (30 s at most) for the access log to show a beacon with `query`.
@@ -155,14 +160,18 @@ fn beacon(server: &TestServer, query: &str) {
 
 both_modes! {
     /// A stylesheet edit is applied in place (the colour changes, the load count does
-    /// not); a page edit reloads the page (the count goes up).
+    /// not); a page edit reloads the page (the count goes up). Under `default-src 'self'`
+    /// and cross-origin isolation.
     fn a_live_page_swaps_its_stylesheet_and_reloads_on_an_edit(mode) {
         let Some(browser) = browser_or_skip() else { return };
         let site = TempDir::new("live-browser");
         let root = site.path();
         std::fs::write(root.join("index.html"), LIVE_PAGE).unwrap();
+        std::fs::write(root.join("report.js"), REPORT_JS).unwrap();
         std::fs::write(root.join("style.css"), "#box { color: rgb(255, 0, 0) }").unwrap();
-        let server = TestServer::start(mode, root, &["--live"]);
+        // What the README promises live reload works under: a CSP of 'self' and --coi.
+        let csp = "Content-Security-Policy: default-src 'self'";
+        let server = TestServer::start(mode, root, &["--live", "--coi", "-H", csp]);
         let _page = Running::open(&browser, &server.url("/"));
         beacon(&server, "v=V1&n=1&c=rgb(255%2C%200%2C%200)");
         std::fs::write(root.join("style.css"), "#box { color: rgb(0, 0, 255) }").unwrap();

@@ -69,7 +69,8 @@ both_modes! {
     fn a_live_stream_swaps_css_reloads_on_the_rest_and_logs_once(mode) {
         let site = Site::new("live-stream");
         let root = site.root();
-        let server = TestServer::start(mode, &root, &["--live"]);
+        // A keep-alive timeout far shorter than the test: the stream is exempt from it.
+        let server = TestServer::start(mode, &root, &["--live", "--keep-alive", "0.2"]);
         let mut events = open_stream(&server, "p=%2Findex.html&p=%2F&p=%2Fstyle.css&p=%2Fnew.js");
         fs::write(root.join("style.css"), "body{color:red}").unwrap();
         assert_eq!(next_event(&mut events), "event: css\ndata: /style.css\n");
