@@ -141,3 +141,38 @@ fn an_injected_page_over_the_wire() {
     let again = req(&server, "GET", "/", &[&format!("If-None-Match: {etag}")]);
     assert_eq!(again.status, 304);
 }
+
+/// An embedded server's shutdown ends open live streams at once: they are not waited for.
+#[test]
+fn shutdown_ends_open_live_streams() {
+    let site = Site::new("live-shutdown");
+    let config = servedir::Config {
+        root: site.root(),
+        bind: vec![[127, 0, 0, 1].into()],
+        port: 0,
+        live: true,
+        ..servedir::Config::default()
+    };
+    let handle = servedir::Server::bind(config).unwrap().spawn().unwrap();
+    let s = TcpStream::connect(handle.local_addr()).unwrap();
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    (&s).write_all(b"GET /.servedir/live?p=%2F HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(s);
+    let mut line = String::new();
+    while line != "retry: 1000\n" {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+    }
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "\n", "the end of the retry event");
+    let start = std::time::Instant::now();
+    handle.shutdown().unwrap();
+    assert!(
+        start.elapsed() < servedir::SHUTDOWN_GRACE,
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(is_closed(&mut reader));
+}
