@@ -277,6 +277,13 @@ pub struct Config {
     /// Cross-origin isolation (`Cross-Origin-Opener-Policy: same-origin`,
     /// `Cross-Origin-Embedder-Policy: require-corp`), for SharedArrayBuffer and wasm threads.
     pub coi: bool,
+    /// Live reload (`--live`): HTML pages get a small external script
+    /// (`/.servedir/live.js`) that opens an event stream to `/.servedir/live`; a change to
+    /// a file the page loaded swaps that stylesheet in place (CSS) or reloads the page.
+    pub live: bool,
+    /// Clean URLs (`--clean-urls`): `/about` serves `about.html` when no `about` exists,
+    /// and `/about.html` is redirected (301) to `/about`.
+    pub clean_urls: bool,
     /// Extra fields sent on every response, e.g. `("Access-Control-Allow-Origin", "*")`.
     /// Names must be tokens and values visible ASCII, spaces and tabs (or empty);
     /// `Server::bind` checks.
@@ -391,6 +398,8 @@ impl Default for Config {
             spa: false,
             cors: false,
             coi: false,
+            live: false,
+            clean_urls: false,
             headers: Vec::new(),
             observer: None,
             process_exe: None,

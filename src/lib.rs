@@ -40,12 +40,15 @@
 //!   4. send it through the one send path (`response.rs`'s `transmit`, through the
 //!      minimum-rate writer `paced.rs`, which asks `sendq.rs` what the client has not
 //!      received), log it (`record.rs`, `log/`), linger if input may remain, and go
-//!      round again while the connection may persist.
+//!      round again while the connection may persist; a live page's event stream
+//!      (`events.rs`) instead holds the connection until the page goes.
 //! - `respond/`: which response, in stages named in its module doc, with what one
 //!   server's requests share (`context.rs`): method (`method.rs`), target (`http/target.rs`), lookup (`resolve.rs` by name,
 //!   `policy.rs` the rules, then `filecache.rs` and `open.rs`: opened without blocking and
-//!   verified through the descriptor), fallback (`fallback.rs`), file representation
-//!   (`file.rs`), listing (`listing.rs`, `page.rs`). It reads no socket.
+//!   verified through the descriptor), clean URLs (`clean.rs`), fallback (`fallback.rs`),
+//!   file representation (`file.rs`), listing (`listing.rs`, `page.rs`); with `--live`,
+//!   the reserved `/.servedir/` paths and the script in HTML pages (`live/`). It reads
+//!   no socket.
 //! - `http/`: pure HTTP (head, framing, status, target, dates, conditionals, ranges,
 //!   codings, media types): no filesystem, no sockets; tested as tables.
 //! - `fault/`: faults on demand ([`Fault`]): rules that make chosen paths misbehave

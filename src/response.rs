@@ -51,6 +51,9 @@ pub enum Body {
         /// How many bytes; the `Content-Length`.
         len: u64,
     },
+    /// A live page's event stream (`--live`): no `Content-Length` (it ends when the
+    /// connection does); `transmit` sends the head, the connection layer the events.
+    Events(Box<crate::respond::live::watch::Watch>),
     /// `multipart/byteranges` (RFC 9110 §14.6): each part's header, then its bytes.
     Multipart {
         /// The file, open or in memory.
@@ -77,7 +80,7 @@ impl Body {
     /// The `Content-Length` of this body, computed before anything is sent.
     pub fn content_length(&self) -> u64 {
         match self {
-            Body::None => 0,
+            Body::None | Body::Events(_) => 0,
             Body::Text(s) => s.len() as u64,
             Body::File { len, .. } => *len,
             Body::Multipart { parts, closing, .. } => {
@@ -253,7 +256,7 @@ fn write_head(
     if let Some(ct) = resp.content_type.as_ref().filter(|_| ours("Content-Type")) {
         push_field(out, "Content-Type", ct);
     }
-    if !matches!(resp.body, Body::None) {
+    if !matches!(resp.body, Body::None | Body::Events(_)) {
         out.extend_from_slice(b"Content-Length: ");
         push_decimal(out, resp.body.content_length());
         out.extend_from_slice(b"\r\n");
@@ -335,7 +338,7 @@ fn send<W: Write>(
         return stream.write_all(out);
     }
     match body {
-        Body::None => stream.write_all(out),
+        Body::None | Body::Events(_) => stream.write_all(out),
         // A large text (a directory listing) is written from where it lies, never copied
         // after the head: issue 12 item 6 found a 1.8 MB listing held twice per slow reader.
         Body::Text(text) if text.len() as u64 > INLINE_BODY_MAX => {

@@ -99,6 +99,8 @@ mod tests {
             spa: true,
             cors: true,
             coi: true,
+            live: true,
+            clean_urls: true,
             headers: vec![
                 ("Access-Control-Allow-Origin".into(), "*".into()),
                 ("X-Two".into(), "a: b".into()),

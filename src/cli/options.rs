@@ -330,6 +330,26 @@ pub(super) const OPTIONS: &[Opt] = &[
         to_child: ToChild::Flag(|c| c.coi),
     },
     Opt {
+        long: "--live",
+        short: None,
+        takes: Takes::Nothing(|c| c.live = true),
+        section: Section::Main,
+        help: "Live reload: HTML pages get a script that swaps a changed stylesheet in \
+               place and reloads the page on any other change to what it loaded",
+        default: None,
+        to_child: ToChild::Flag(|c| c.live),
+    },
+    Opt {
+        long: "--clean-urls",
+        short: None,
+        takes: Takes::Nothing(|c| c.clean_urls = true),
+        section: Section::Main,
+        help: "/about serves about.html when no 'about' exists; /about.html redirects to \
+               /about",
+        default: None,
+        to_child: ToChild::Flag(|c| c.clean_urls),
+    },
+    Opt {
         long: "--no-precompressed",
         short: None,
         takes: Takes::Nothing(|c| c.precompressed = false),

@@ -13,6 +13,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+mod events;
 mod fault;
 mod paced;
 mod record;
@@ -29,7 +30,8 @@ use crate::http::status::Status;
 use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
-use crate::response::{transmit, Persistence, Response, Wire};
+use crate::respond::live::watch::Watch;
+use crate::response::{transmit, Body, Persistence, Response, Wire};
 
 /// Bytes asked of the socket per read while a head is incomplete.
 const READ_CHUNK: usize = 1024;
@@ -220,10 +222,30 @@ impl Connection<'_> {
         let Some(buffered_body) = self.skip_body(plan, &buf[..len], buf.len() - len)? else {
             return Ok(false);
         };
-        let persist = head.keeps_alive() && plan != BodyPlan::Refuse;
-        let Some((resp, rule)) = self.decide(&buf[..len], &head) else {
+        let Some((mut resp, rule)) = self.decide(&buf[..len], &head) else {
             return Ok(false);
         };
+        // A live page's event stream holds the connection until it closes.
+        let events = take_events(&mut resp);
+        let persist = head.keeps_alive() && plan != BodyPlan::Refuse && events.is_none();
+        let wire = self.wire_for(&buf[..len], &head, &resp, persist);
+        drop(head);
+        buf.drain(..len + buffered_body);
+        self.send(resp, wire, rule.as_ref())?;
+        if let Some(watch) = events {
+            events::stream(self.stream, *watch, self.stop);
+            return Ok(false);
+        }
+        // Unread bytes (a refused body, pipelined requests after `close`) would make the
+        // kernel reset the connection and the client could lose this response.
+        if !persist && (plan == BodyPlan::Refuse || !buf.is_empty()) {
+            linger_close(self.stream);
+        }
+        Ok(persist)
+    }
+
+    /// How `resp` to `head` (`raw`) goes on the wire, noted for the log and the observer.
+    fn wire_for(&mut self, raw: &[u8], head: &Head<'_>, resp: &Response, persist: bool) -> Wire {
         let wire = Wire {
             now: now_secs(),
             persistence: Persistence::after(persist, head.version),
@@ -235,22 +257,9 @@ impl Connection<'_> {
         } else {
             0
         };
-        self.trace.note(
-            &buf[..len],
-            Some(&head),
-            resp.status.code(),
-            bytes,
-            wire.now,
-        );
-        drop(head);
-        buf.drain(..len + buffered_body);
-        self.send(resp, wire, rule.as_ref())?;
-        // Unread bytes (a refused body, pipelined requests after `close`) would make the
-        // kernel reset the connection and the client could lose this response.
-        if !persist && (plan == BodyPlan::Refuse || !buf.is_empty()) {
-            linger_close(self.stream);
-        }
-        Ok(persist)
+        let status = resp.status.code();
+        self.trace.note(raw, Some(head), status, bytes, wire.now);
+        wire
     }
 
     /// The response to `head` (whose raw bytes start `raw`), and the fault rule that
@@ -447,6 +456,17 @@ fn linger_close(stream: &TcpStream) {
             Ok(n) => drained += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return,
+        }
+    }
+}
+
+/// The watch of an event stream, leaving its response a head without a length.
+fn take_events(resp: &mut Response) -> Option<Box<Watch>> {
+    match std::mem::replace(&mut resp.body, Body::None) {
+        Body::Events(watch) => Some(watch),
+        body => {
+            resp.body = body;
+            None
         }
     }
 }

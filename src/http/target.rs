@@ -232,7 +232,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Decodes `%XX` escapes once. `+` stays `+`: it means space only in form bodies.
-fn percent_decode(s: &str) -> Result<Vec<u8>, TargetError> {
+pub(crate) fn percent_decode(s: &str) -> Result<Vec<u8>, TargetError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

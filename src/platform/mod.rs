@@ -114,6 +114,20 @@ fn changed(meta: &Metadata) -> Option<SystemTime> {
     meta.created().ok()
 }
 
+/// This process's parent, where the platform tells it: a process-mode child whose
+/// parent is gone (killed without its children) sees it change, and ends a connection
+/// it would otherwise hold for as long as the client keeps it (a live page's stream).
+#[cfg(unix)]
+pub(crate) fn parent_id() -> Option<u32> {
+    Some(std::os::unix::process::parent_id())
+}
+
+/// This process's parent: Windows has no process mode, and std does not tell it.
+#[cfg(not(unix))]
+pub(crate) fn parent_id() -> Option<u32> {
+    None
+}
+
 /// Options to open a file or directory for reading such that opening cannot block:
 /// Unix `O_NONBLOCK | O_NOCTTY` (a FIFO would wait for a writer and hold the
 /// connection's thread past every timeout; a terminal must not become ours; regular

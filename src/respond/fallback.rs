@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::http::request::Head;
 use crate::http::target::Target;
 use crate::respond::context::Context;
-use crate::respond::{file, lookup, Found, Opened};
-use crate::response::{Body, Response, Status};
+use crate::respond::{file, live, lookup, Found, Opened};
+use crate::response::{Response, Status};
 
 /// The page served, with status 404, for any path that is not found, when it exists.
 const NOT_FOUND_PAGE: &str = "404.html";
@@ -21,16 +21,14 @@ pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Ta
         .flatten()
     {
         Some(app) => file::represent(head, ctx, root, app),
-        None => match top_file(ctx, root, NOT_FOUND_PAGE) {
-            Some(page) => Response {
+        None => match top_file(ctx, root, NOT_FOUND_PAGE)
+            .and_then(|page| live::inject::not_found_body(ctx, root, page))
+        {
+            Some(body) => Response {
                 status: Status::NotFound,
                 content_type: Some("text/html; charset=utf-8".into()),
                 headers: vec![("Cache-Control", "no-cache".into())],
-                body: Body::File {
-                    start: 0,
-                    len: page.meta.len(),
-                    source: page.source,
-                },
+                body,
             },
             None => Response::error(Status::NotFound),
         },

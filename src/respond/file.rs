@@ -17,6 +17,7 @@ use crate::http::mime;
 use crate::http::range::{decide, ByteRange, RangeDecision};
 use crate::http::request::Head;
 use crate::respond::context::Context;
+use crate::respond::live;
 use crate::respond::resolve::sidecar;
 use crate::respond::Opened;
 use crate::response::Source;
@@ -33,14 +34,18 @@ struct Chosen {
 }
 
 /// The header fields of a file response, in the order they are sent.
-type Fields = Vec<(&'static str, Cow<'static, str>)>;
+pub(crate) type Fields = Vec<(&'static str, Cow<'static, str>)>;
 
 /// The file representation stage: the response to a GET or HEAD for `opened`, a regular
 /// file below `root`. Selection, then preconditions, then the range.
 pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) -> Response {
     let content_type = mime::content_type(&opened.path);
+    // A live page is the file plus a script: served whole, never from a sidecar.
+    if live::inject::wanted(ctx, content_type, &opened) {
+        return live::inject::page(head, ctx, root, opened);
+    }
     let chosen = choose(head, ctx, root, opened, content_type);
-    let mut headers = validator_fields(ctx, &chosen);
+    let mut headers = validator_fields(ctx, &chosen.validators, chosen.varies);
     if let Some(resp) = preconditions(head, &chosen.validators, &mut headers) {
         return resp;
     }
@@ -52,11 +57,12 @@ pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Ope
     ranged(decision, chosen, content_type, headers)
 }
 
-/// The fields a 200, 206 and 304 all carry (RFC 9110 §15.4.5): validators, caching, Vary.
-fn validator_fields(ctx: &Context, chosen: &Chosen) -> Fields {
+/// The fields a 200, 206 and 304 all carry (RFC 9110 §15.4.5): validators, caching, and
+/// `Vary` when sidecars may be chosen.
+pub(crate) fn validator_fields(ctx: &Context, validators: &Validators, varies: bool) -> Fields {
     let mut headers: Fields = Vec::with_capacity(8);
-    headers.push(("ETag", chosen.validators.etag.clone().into()));
-    if let Some(secs) = chosen.validators.last_modified {
+    headers.push(("ETag", validators.etag.clone().into()));
+    if let Some(secs) = validators.last_modified {
         headers.push(("Last-Modified", HttpDate(secs).to_string().into()));
     }
     let cache_control = &ctx.config.cache_control;
@@ -68,7 +74,7 @@ fn validator_fields(ctx: &Context, chosen: &Chosen) -> Fields {
             Cow::Owned(cache_control.clone())
         },
     ));
-    if chosen.varies {
+    if varies {
         headers.push(("Vary", "Accept-Encoding".into()));
     }
     headers

@@ -5,8 +5,12 @@
 //! 2. target (`http/target.rs`): clean segments, or 400 with the defect for the log.
 //! 3. root ([`Context::current_root`]): where the root leads now (a root given through a
 //!    symlink is followed per request).
+//!    With `--live`, `/.servedir/` is reserved here (`live/`): the live script and the
+//!    event stream; an HTML page found below gets the script (`live/inject.rs`).
 //! 4. lookup ([`lookup`]): by name (`resolve.rs`, rules in `policy.rs`), then opened and
 //!    verified (`filecache.rs`, `open.rs`), or a directory read (`listing.rs`).
+//!    With `--clean-urls`, `clean.rs` then retries a miss as `NAME.html` and redirects
+//!    `NAME.html` to `NAME`.
 //! 5. fallback (`fallback.rs`): a miss becomes the SPA's index or the custom 404 page.
 //! 6. file representation (`file.rs`): sidecar selection, preconditions, range, validators.
 //! 7. listing (`page.rs`): HTML or JSON, weak ETag, 304.
@@ -16,11 +20,13 @@
 //!
 //! It reads no socket and writes nothing: `connection/` sends what it returns.
 
+mod clean;
 pub(crate) mod context;
 mod fallback;
 mod file;
 pub(crate) mod filecache;
 pub(crate) mod listing;
+pub(crate) mod live;
 pub(crate) mod method;
 mod open;
 mod page;
@@ -58,6 +64,9 @@ pub(crate) fn respond(head: &Head<'_>, ctx: &Context) -> (Response, Option<Defec
         Ok(root) => root,
         Err(e) => return (failure(head, &e), None),
     };
+    if live::is_reserved(ctx, &target) {
+        return (live::reserved(head, ctx, &root, &target), None);
+    }
     let resp = below(head, ctx, &root, &target);
     if resp.status != Status::NotFound {
         return (resp, None);
@@ -81,7 +90,12 @@ fn test_hook(head: &Head<'_>, ctx: &Context) {
 
 /// Stages 4 to 7 for `target` below `root`.
 fn below(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
-    match lookup(ctx, root, target) {
+    let found = lookup(ctx, root, target);
+    let found = match ctx.config.clean_urls {
+        true => clean::stage(ctx, root, target, found),
+        false => found,
+    };
+    match found {
         Found::File(opened) => file::represent(head, ctx, root, opened),
         Found::Redirect(location) => {
             Response::error(Status::MovedPermanently).with("Location", location)

@@ -11,6 +11,7 @@ mod features;
 mod hostile;
 mod http;
 mod library;
+mod live;
 #[cfg(unix)]
 mod process;
 #[cfg(unix)]

@@ -6,9 +6,11 @@
 //! hold the HTTP semantics that are the same in both (moved from there: same names).
 
 mod caching;
+mod clean;
 mod features;
 mod http;
 mod listing;
+mod live;
 
 use crate::cli::{self, Action};
 use crate::http::request::{parse_head, Parsed};

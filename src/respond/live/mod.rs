@@ -1,0 +1,103 @@
+//! Live reload (`--live`): the reserved paths under `/.servedir/` (a dot-name, so no
+//! served file can shadow them) and what they answer.
+//! - `/.servedir/live.js`: the script injected pages load (`inject.rs` puts the tag in).
+//! - `/.servedir/live?p=PATH&p=PATH...`: the page's event stream. The script reports
+//!   what the page loaded (its file, its URL, its stylesheets, then every same-origin
+//!   resource it fetched); the answer carries a [`Watch`] of those paths
+//!   (`watch.rs`), which the connection layer streams (`connection/events.rs`):
+//!   `Change`s, debounced (`debounce.rs`), and a comment line every 15 s.
+//!
+//! What was served is told by the page, not tracked in the server's memory, so process
+//! mode (a process per connection, no memory shared) behaves exactly as thread mode.
+
+pub(crate) mod debounce;
+pub(crate) mod inject;
+pub(crate) mod watch;
+
+use std::path::Path;
+
+use crate::http::request::Head;
+use crate::http::target::{percent_decode, Target};
+use crate::respond::context::Context;
+use crate::response::{Body, Response, Status};
+pub(crate) use watch::Watch;
+
+/// The reserved directory, first segment of every live path.
+pub(crate) const RESERVED: &str = ".servedir";
+/// The script, served at [`inject::SCRIPT_PATH`].
+const SCRIPT: &str = include_str!("live.js");
+
+/// Whether `target` is under the reserved directory (only reserved with `--live`).
+pub(crate) fn is_reserved(ctx: &Context, target: &Target) -> bool {
+    ctx.config.live && target.segments.first().is_some_and(|s| s == RESERVED)
+}
+
+/// The answer for a reserved path: the script, the event stream, or 404.
+pub(crate) fn reserved(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
+    let name = match (&target.segments[..], target.trailing_slash) {
+        ([_, name], false) => name.as_str(),
+        _ => "",
+    };
+    let ok = |content_type: &'static str, body| Response {
+        status: Status::Ok,
+        content_type: Some(content_type.into()),
+        headers: vec![("Cache-Control", "no-store".into())],
+        body,
+    };
+    match name {
+        "live.js" => ok(
+            "text/javascript; charset=utf-8",
+            Body::Text(SCRIPT.to_owned()),
+        ),
+        // HEAD describes the stream and ends; only GET holds the connection.
+        "live" if head.method == "HEAD" => ok("text/event-stream", Body::None),
+        "live" => {
+            let urls = reported(target.query.as_deref().unwrap_or(""));
+            let watch = Watch::new(root, &ctx.rules, &urls);
+            ok("text/event-stream", Body::Events(Box::new(watch)))
+        }
+        _ => Response::error(Status::NotFound),
+    }
+}
+
+/// The URL paths in the query's `p` parameters (each percent-encoded once more by the
+/// script), at most [`watch::MAX_URLS`]; a malformed one is skipped.
+pub(crate) fn reported(query: &str) -> Vec<Target> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("p="))
+        .filter_map(|value| String::from_utf8(percent_decode(value).ok()?).ok())
+        .filter(|path| path.starts_with('/'))
+        .filter_map(|path| Target::parse(&path).ok())
+        .take(watch::MAX_URLS)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reported_paths() {
+        let shown = |q: &str| -> Vec<String> {
+            reported(q)
+                .iter()
+                .map(|t| t.encoded_path(t.trailing_slash))
+                .collect()
+        };
+        for (query, want) in [
+            ("p=%2Findex.html&p=%2Fa.css", &["/index.html", "/a.css"][..]),
+            ("p=/x&q=/y&p=", &["/x"]),
+            // The script encodes the page's own %-escapes once more.
+            ("p=%2Fcaf%25C3%25A9.css", &["/caf%C3%A9.css"]),
+            ("p=%2F..%2F..%2Fetc%2Fpasswd", &[]),
+            ("p=http%3A%2F%2Fevil%2Fx&p=%zz&p=%2F%FF", &[]),
+            ("p=%2Fdir%2F", &["/dir/"]),
+            ("", &[]),
+        ] {
+            assert_eq!(shown(query), want, "{query}");
+        }
+        let many = "p=%2Fa&".repeat(3 * watch::MAX_URLS);
+        assert_eq!(reported(&many).len(), watch::MAX_URLS);
+    }
+}
