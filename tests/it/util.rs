@@ -574,6 +574,16 @@ pub fn proc_cpu_ticks(pid: u32) -> u64 {
     get(14) + get(15)
 }
 
+/// Shuts `handle` down and asserts it did not wait out the grace period for the
+/// connection `reader` holds open, which the server has closed.
+pub fn shuts_down_at_once(handle: servedir::ServerHandle, reader: &mut impl Read) {
+    let start = Instant::now();
+    handle.shutdown().unwrap();
+    let took = start.elapsed();
+    assert!(took < servedir::SHUTDOWN_GRACE, "{took:?}");
+    assert!(is_closed(reader));
+}
+
 /// Polls `cond` every 20 ms for up to `limit`; returns whether it became true.
 pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
