@@ -5,27 +5,29 @@
 //! writer; `refuse`, which answers before a connection starts, calls `transmit` too),
 //! linger, and go round again while the
 //! connection may persist (RFC 9112 §9.3). Parsing and framing rules are `http/`'s, the
-//! log and observer records `record.rs`'s; accept, caps and modes live in `server/`.
+//! log and observer records `record.rs`'s, reading under deadlines `reading.rs`'s; accept,
+//! caps and modes live in `server/`.
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
 
 mod events;
 mod fault;
 mod paced;
+mod reading;
 mod record;
 mod sendq;
 
 use crate::connection::paced::Paced;
+use crate::connection::reading::linger_close;
 use crate::connection::record::Trace;
-use crate::errors::is_timeout;
 use crate::fault::Fault;
 use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
-use crate::http::request::{head_len, parse_head, Head, Parsed};
+use crate::http::request::{parse_head, Head, Parsed};
 use crate::http::status::Status;
 use crate::log;
 use crate::respond;
@@ -37,11 +39,6 @@ use crate::response::{transmit, Body, Persistence, Response, Wire};
 const READ_CHUNK: usize = 1024;
 /// Buffers larger than this are shrunk back between requests, so idle connections stay small.
 const IDLE_CAPACITY: usize = 4 * 1024;
-/// Lingering close: how long, and how much, we keep reading before closing a connection
-/// whose client may still be sending, so the kernel does not reset it and destroy the
-/// response we just wrote (RFC 9112 §9.6).
-const LINGER_TIME: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 1024 * 1024;
 
 /// Serves every request on `stream` until the connection ends, or until `stop` is set
 /// while it waits for a request.
@@ -115,87 +112,7 @@ struct Connection<'a> {
     trace: Trace<'a>,
 }
 
-/// A read timeout within this much of the one wanted is left as it is: a deadline may
-/// pass this late, and a keep-alive connection does not pay a syscall per request.
-const TIMEOUT_SLACK: Duration = Duration::from_millis(100);
-
 impl Connection<'_> {
-    /// Sets the socket's read timeout to about `want` (see [`TIMEOUT_SLACK`]).
-    fn read_timeout(&self, want: Duration) -> io::Result<()> {
-        let close = self
-            .read_timeout
-            .get()
-            .is_some_and(|cur| cur.abs_diff(want) <= TIMEOUT_SLACK && cur <= want + TIMEOUT_SLACK);
-        if !close {
-            self.stream
-                .set_read_timeout(Some(want.max(Duration::from_millis(1))))?;
-            self.read_timeout.set(Some(want));
-        }
-        Ok(())
-    }
-
-    /// Reads until `buf` starts with a complete head; returns its length.
-    ///
-    /// The first request of a connection must arrive whole within the head timeout.
-    /// Later ones may idle for the keep-alive timeout, then have the head timeout from
-    /// their first byte. Pipelined bytes already in `buf` count as that first byte.
-    fn wait_for_head(&self, buf: &mut Vec<u8>, first: bool) -> Result<usize, End> {
-        let limits = &self.ctx.config.limits;
-        let mut started = !buf.is_empty();
-        let mut deadline = crate::config::deadline(
-            Instant::now(),
-            if first || started {
-                limits.head_timeout
-            } else {
-                limits.keep_alive_timeout
-            },
-        );
-        loop {
-            match head_len(buf, limits.max_head_bytes) {
-                Ok(Some(len)) => return Ok(len),
-                Ok(None) => {}
-                Err(e) => return Err(End::Answer(e.status(), Some(e.as_str()))),
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                // RFC 9110 §15.5.9: 408 only when a request had begun.
-                return Err(if started {
-                    End::Answer(Status::RequestTimeout, None)
-                } else {
-                    End::Quiet
-                });
-            }
-            // Where shutdown cannot wake this read, an idle connection (the kind a browser
-            // keeps) looks at the stop flag now and then; one sending its head is left to
-            // its deadline, so that a flood of slow clients costs no wake-ups.
-            let _ = self.read_timeout(if crate::platform::SHUTDOWN_WAKES_READS || started {
-                deadline - now
-            } else {
-                (deadline - now).min(crate::platform::STOP_POLL)
-            });
-            let old = buf.len();
-            buf.resize(old + READ_CHUNK, 0);
-            let read = (&mut &*self.stream).read(&mut buf[old..]);
-            buf.truncate(old + *read.as_ref().unwrap_or(&0));
-            match read {
-                Ok(0) => return Err(End::Quiet),
-                Ok(_) => {
-                    if !started && !first {
-                        deadline = crate::config::deadline(Instant::now(), limits.head_timeout);
-                    }
-                    started = true;
-                }
-                // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                    if self.stop.load(Ordering::Relaxed) {
-                        return Err(End::Quiet);
-                    }
-                }
-                Err(_) => return Err(End::Quiet),
-            }
-        }
-    }
-
     /// Answers the complete head at the start of `buf` (`len` bytes long) and removes
     /// it, and its body, from `buf`. Returns whether the connection may persist.
     fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
@@ -283,60 +200,6 @@ impl Connection<'_> {
             self.report_defect(resp.status, why);
         }
         Some((resp, rule))
-    }
-
-    /// Reads and drops the body `plan` discards, of which `buffered` bytes may already
-    /// follow the head (`raw_head`) in the buffer. Returns how many of those belong to
-    /// the body, or `None` when it did not arrive in time (answered 408 and closed).
-    ///
-    /// # Errors
-    /// The client left or the socket failed: the connection is over.
-    fn skip_body(
-        &mut self,
-        plan: BodyPlan,
-        raw_head: &[u8],
-        buffered: usize,
-    ) -> io::Result<Option<usize>> {
-        let BodyPlan::Discard(n) = plan else {
-            return Ok(Some(0));
-        };
-        let in_buf = n.min(buffered as u64) as usize;
-        match self.discard_from_socket(n - in_buf as u64) {
-            Ok(()) => Ok(Some(in_buf)),
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                // RFC 9110 §15.5.9: the request was not completed in time.
-                self.reject(raw_head, Status::RequestTimeout, None);
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Reads and throws away the `n` bytes of a request body that are still in the socket,
-    /// so that the next request starts where it should.
-    ///
-    /// # Errors
-    /// `TimedOut` when the body does not arrive within the head timeout; `UnexpectedEof`
-    /// when the client closes first.
-    fn discard_from_socket(&self, n: u64) -> io::Result<()> {
-        let mut left = n;
-        let deadline = crate::config::deadline(Instant::now(), self.ctx.config.limits.head_timeout);
-        let mut scratch = [0u8; 1024];
-        while left > 0 {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(io::ErrorKind::TimedOut.into());
-            }
-            self.read_timeout(deadline - now)?;
-            let want = scratch.len().min(left as usize);
-            match (&mut &*self.stream).read(&mut scratch[..want]) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(got) => left -= got as u64,
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
     }
 
     /// Answers `status` and closes, lingering: after a malformed head nobody knows where
@@ -438,28 +301,6 @@ pub(crate) fn set_connection_options(
     socket.set_read_timeout(Some(limits.head_timeout))
 }
 
-/// Half-closes, then reads and drops what the client still sends, for a bounded time.
-fn linger_close(stream: &TcpStream) {
-    if stream.shutdown(Shutdown::Write).is_err() {
-        return;
-    }
-    let deadline = Instant::now() + LINGER_TIME;
-    let mut scratch = [0u8; 4096];
-    let mut drained = 0;
-    while drained < LINGER_BYTES {
-        let now = Instant::now();
-        if now >= deadline || stream.set_read_timeout(Some(deadline - now)).is_err() {
-            return;
-        }
-        match (&mut &*stream).read(&mut scratch) {
-            Ok(0) => return,
-            Ok(n) => drained += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
-}
-
 /// The watch of an event stream, leaving its response a head without a length.
 fn take_events(resp: &mut Response) -> Option<Box<Watch>> {
     match std::mem::replace(&mut resp.body, Body::None) {
@@ -495,7 +336,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, Limits};
     use crate::testutil::TempDir;
-    use std::io::Write;
+    use std::io::{Read, Write};
     use std::net::TcpListener;
 
     /// A root with one file, served on one real loopback connection by
