@@ -120,3 +120,16 @@ fn clean_urls_meet_slashes_fallbacks_listings_dot_names_and_escapes() {
     assert_eq!(get(&plain, "/about").status, 404);
     assert_eq!(get(&plain, "/about.html").status, 200);
 }
+
+/// Red team (issues 15): a redirect must lead to a name that serves the file. `a.html.html`
+/// was redirected to `/a.html`, which is not retried with `.html` (it already ends so)
+/// and is missing: a 301 into a 404, and the file reachable under no URL at all.
+#[test]
+fn a_clean_url_redirect_never_ends_in_a_404() {
+    let site = Site::new("clean-double");
+    fs::write(site.root().join("a.html.html"), "double").unwrap();
+    let server = Harness::start(&site.root(), &["--quiet", "--clean-urls"]);
+    let (chain, status, body) = follow(&server, "/a.html.html");
+    assert_eq!(status, 200, "{chain:?} ended in {status}");
+    assert_eq!(body, "double", "{chain:?}");
+}
