@@ -338,3 +338,29 @@ fn curl_in(mode: Mode) {
         "{mode:?}: the resumed file differs"
     );
 }
+
+both_modes! {
+    /// Red team (issue 16): a client that gives up during a `delay` frees its connection
+    /// slot, as it does during a `stall`. The delay slept on without looking at the
+    /// socket, so each abandoned request held its slot (a thread, or a process) for the
+    /// whole delay, up to a day: with `--max-connections 1` the next client got 503 for
+    /// the rest of it (and in process mode the child outlived a SIGTERMed parent).
+    fn a_client_that_gives_up_during_a_delay_frees_its_slot(mode) {
+        use std::io::Write;
+        let site = Site::new("fault-delay-gone");
+        let server = TestServer::start(mode, &site.root(), &[
+            "--fault", "/hello.txt=delay:60",
+            "--max-connections", "1",
+        ]);
+        let mut stream = server.connect();
+        write!(stream, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        drop(stream);
+        let mut last = 0;
+        let freed = eventually(Duration::from_secs(5), || {
+            last = get(&server, "/index.html").status;
+            last == 200
+        });
+        assert!(freed, "the abandoned delay still holds the only slot: {last}");
+    }
+}
