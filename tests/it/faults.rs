@@ -364,3 +364,44 @@ both_modes! {
         assert!(freed, "the abandoned delay still holds the only slot: {last}");
     }
 }
+
+/// Red team (issue 16): README "Stopping" promises that after a SIGTERM to the parent
+/// each child "still ends with its connection, bounded by the same head, keep-alive and
+/// write timeouts, so none serves forever". A child inside `delay:3600` waited the whole
+/// hour (its stop flag is never set, and the delay looked at nothing else), holding its
+/// client; a live stream's child, by contrast, notices its parent is gone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_delayed_child_does_not_outlive_its_killed_parent() {
+    use std::io::Write;
+    let site = Site::new("fault-delay-orphan");
+    let server = TestServer::start(
+        Mode::Process,
+        &site.root(),
+        &["--fault", "/hello.txt=delay:3600", "--quiet"],
+    );
+    let mut stream = server.connect();
+    write!(stream, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    assert!(eventually(Duration::from_secs(5), || server
+        .children()
+        .len()
+        == 1));
+    let kids = server.children();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(eventually(Duration::from_secs(5), || server.has_exited()));
+    let gone = eventually(Duration::from_secs(8), || {
+        kids.iter()
+            .all(|&pid| matches!(proc_state(pid), None | Some('Z')))
+    });
+    for &pid in &kids {
+        // Never leave the orphan behind, whatever the verdict.
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    assert!(gone, "child {kids:?} still serving its hour-long delay");
+}
