@@ -169,3 +169,36 @@ fn shutdown_ends_open_live_streams() {
     assert_eq!(line, "\n", "the end of the retry event");
     shuts_down_at_once(handle, &mut reader);
 }
+
+/// Red team (issue 15): an injected page is built in memory (read whole, spliced, copied
+/// into an `Arc`), up to `MAX_PAGE` (8 MiB), and held until its slow reader is done or cut
+/// off by `--min-rate` (30 s grace). 40 connections that ask for an 8 MiB page and read
+/// nothing took the server from 3 MB to 593 MB resident; without `--live` the same file
+/// streams from disk (9 MB). The memory an injected page may pin must be bounded (stream
+/// the page in three parts, or bound the bytes held for all connections together).
+#[cfg(target_os = "linux")]
+#[test]
+fn slow_readers_of_a_large_live_page_do_not_pin_its_size_each() {
+    let site = Site::new("live-big-page");
+    let mut page = b"<html><body>".to_vec();
+    page.resize(8 * 1024 * 1024 - 20, b'x');
+    page.extend_from_slice(b"</body></html>");
+    fs::write(site.root().join("big.html"), &page).unwrap();
+    let server = TestServer::start(Mode::Thread, &site.root(), &["--live", "--quiet"]);
+    let before = proc_rss_kib(server.pid());
+    let readers: Vec<TcpStream> = (0..16)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(b"GET /big.html HTTP/1.1\r\nHost: t\r\n\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let grown_mib = proc_rss_kib(server.pid()).saturating_sub(before) / 1024;
+    drop(readers);
+    assert!(
+        grown_mib < 64,
+        "16 unread 8 MiB live pages grew the server by {grown_mib} MiB"
+    );
+}
