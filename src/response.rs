@@ -54,21 +54,25 @@ pub enum Body {
     /// A live page's event stream (`--live`): no `Content-Length` (it ends when the
     /// connection does); `transmit` sends the head, the connection layer the events.
     Events(Box<crate::respond::live::watch::Watch>),
-    /// `multipart/byteranges` (RFC 9110 §14.6): each part's header, then its bytes.
-    Multipart {
+    /// Text and ranges of one file, in turn: `multipart/byteranges` (RFC 9110 §14.6: each
+    /// part's delimiter and fields, then its bytes, then the closing delimiter), or a
+    /// live page (`--live`: the file up to `</body>`, then the script tag and the rest),
+    /// sent from the file as it goes, never copied into memory.
+    Spliced {
         /// The file, open or in memory.
         source: Source,
         /// The parts in order.
         parts: Vec<Part>,
-        /// The closing delimiter, `\r\n--BOUNDARY--\r\n`.
+        /// Text after the last part: multipart's closing delimiter `\r\n--BOUNDARY--\r\n`.
         closing: String,
     },
 }
 
-/// One part of a `multipart/byteranges` body.
+/// One part of a [`Body::Spliced`]: text, then a range of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
-    /// The delimiter and part header fields, up to and including the empty line.
+    /// Text before the range: a multipart delimiter and part fields, up to and including
+    /// the empty line; a live page's script tag.
     pub header: String,
     /// The first byte of the range in the file.
     pub start: u64,
@@ -83,7 +87,7 @@ impl Body {
             Body::None | Body::Events(_) => 0,
             Body::Text(s) => s.len() as u64,
             Body::File { len, .. } => *len,
-            Body::Multipart { parts, closing, .. } => {
+            Body::Spliced { parts, closing, .. } => {
                 let parts: u64 = parts.iter().map(|p| p.header.len() as u64 + p.len).sum();
                 parts + closing.len() as u64
             }
@@ -353,7 +357,7 @@ fn send<W: Write>(
             start,
             len,
         } => send_range(stream, out, &mut source, start, len),
-        Body::Multipart {
+        Body::Spliced {
             mut source,
             parts,
             closing,
@@ -694,7 +698,7 @@ mod tests {
                 len: 70_000,
             },
         ];
-        let body = Body::Multipart {
+        let body = Body::Spliced {
             source: Source::Disk(File::open(&path).unwrap()),
             parts,
             closing: "\r\n--B--\r\n".into(),

@@ -11,7 +11,6 @@
 use std::cell::Cell;
 use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 mod events;
@@ -20,6 +19,9 @@ mod paced;
 mod reading;
 mod record;
 mod sendq;
+mod stop;
+
+pub use stop::Stop;
 
 use crate::connection::paced::Paced;
 use crate::connection::reading::linger_close;
@@ -51,7 +53,7 @@ const IDLE_CAPACITY: usize = 4 * 1024;
 /// the read at once. Windows does not wake it (`platform::SHUTDOWN_WAKES_READS`), so
 /// there an idle connection blocks at most `platform::STOP_POLL` at a time and then
 /// looks at `stop`; one in the middle of a head ends at its head deadline.
-pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: &AtomicBool) {
+pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: Stop<'_>) {
     // On Linux the socket came from a listener that gave it TCP_NODELAY (a head must
     // never wait for an ACK), the write timeout and the first request's read timeout
     // (server/). Elsewhere it has none of them: without them a connection would have no
@@ -103,7 +105,7 @@ struct Connection<'a> {
     stream: &'a TcpStream,
     ctx: &'a Context,
     /// Set when the server shuts down.
-    stop: &'a AtomicBool,
+    stop: Stop<'a>,
     /// The response head (and small bodies), reused between requests.
     out: Vec<u8>,
     /// The socket's read timeout as last set, to skip a setsockopt per request.
@@ -144,7 +146,10 @@ impl Connection<'_> {
         };
         // A live page's event stream holds the connection until it closes.
         let events = take_events(&mut resp);
-        let persist = head.keeps_alive() && plan != BodyPlan::Refuse && events.is_none();
+        let persist = head.keeps_alive()
+            && plan != BodyPlan::Refuse
+            && events.is_none()
+            && !fault::closes(rule.as_ref());
         let wire = self.wire_for(&buf[..len], &head, &resp, persist);
         drop(head);
         buf.drain(..len + buffered_body);
@@ -234,7 +239,13 @@ impl Connection<'_> {
     fn send(&mut self, resp: Response, wire: Wire, rule: Option<&Fault>) -> io::Result<()> {
         let limits = &self.ctx.config.limits;
         if let Some(delay) = rule.and_then(|r| r.delay) {
-            if !fault::wait(delay, self.stop) {
+            let waited = fault::wait(self.stream, delay, self.stop);
+            // The wait set its own read timeouts: the next head sets the socket's again.
+            self.read_timeout.set(None);
+            if !waited {
+                // The client left (or the server stops) first: logged with nothing sent.
+                self.trace.cut_short(0);
+                self.trace.emit();
                 return Err(io::ErrorKind::Interrupted.into());
             }
         }
@@ -362,7 +373,11 @@ mod tests {
             // What the server's listener gives every socket (`with_connection_options`).
             stream.set_read_timeout(Some(head_timeout)).unwrap();
             stream.set_write_timeout(Some(write_timeout)).unwrap();
-            serve_connection(&stream, &ctx, &AtomicBool::new(false));
+            serve_connection(
+                &stream,
+                &ctx,
+                Stop::server(&std::sync::atomic::AtomicBool::new(false)),
+            );
         });
         (dir, client, server)
     }

@@ -4,7 +4,6 @@
 
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{Connection, End, READ_CHUNK};
@@ -91,7 +90,7 @@ impl Connection<'_> {
                 }
                 // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                    if self.stop.load(Ordering::Relaxed) {
+                    if self.stop.is_set() {
                         return Err(End::Quiet);
                     }
                 }

@@ -12,7 +12,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -25,6 +25,15 @@ use crate::log;
 pub(crate) const ENV: &str = "SERVEDIR_FAULT_CONTROL";
 /// How long one question or answer may take; the parent answers in microseconds.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a new channel has to give the token: a child sends it at once.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(1);
+/// Most channels waiting for their token at once; more are closed unanswered. Any local
+/// user can connect to a loopback port: found in review, 2,000 connections that never
+/// sent a token made the parent start 842 threads.
+const MAX_UNPROVEN: usize = 32;
+
+/// Channels waiting for their token.
+static UNPROVEN: AtomicUsize = AtomicUsize::new(0);
 
 /// The parent's side: the listener and its accept thread, stopped on drop.
 #[derive(Debug)]
@@ -90,6 +99,10 @@ fn accept(listener: &TcpListener, set: &Arc<FaultSet>, token: &str, stop: &Atomi
             return;
         }
         let Ok(stream) = stream else { continue };
+        if UNPROVEN.fetch_add(1, Ordering::AcqRel) >= MAX_UNPROVEN {
+            UNPROVEN.fetch_sub(1, Ordering::AcqRel);
+            continue; // closed: a real child connects again only if this one was it
+        }
         let (set, token) = (Arc::clone(set), token.to_owned());
         // One thread per child, which ends when the child does (EOF).
         let _ = thread::Builder::new()
@@ -98,14 +111,21 @@ fn accept(listener: &TcpListener, set: &Arc<FaultSet>, token: &str, stop: &Atomi
     }
 }
 
-/// Answers one child's questions until it hangs up, if it knows the token.
-fn answer(mut stream: TcpStream, set: &FaultSet, token: &str) -> io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+/// Whether the channel's first bytes are the token, read within [`TOKEN_TIMEOUT`].
+fn prove(stream: &mut TcpStream, token: &str) -> io::Result<bool> {
+    stream.set_read_timeout(Some(TOKEN_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     stream.set_nodelay(true)?;
     let mut given = vec![0; token.len()];
     stream.read_exact(&mut given)?;
-    if given != token.as_bytes() {
+    Ok(given == token.as_bytes())
+}
+
+/// Answers one child's questions until it hangs up, if it knows the token.
+fn answer(mut stream: TcpStream, set: &FaultSet, token: &str) -> io::Result<()> {
+    let proven = prove(&mut stream, token);
+    UNPROVEN.fetch_sub(1, Ordering::AcqRel);
+    if !proven? {
         return Ok(());
     }
     // A child idles between requests as long as its keep-alive allows.

@@ -34,8 +34,11 @@ fn apply(fault: &mut Fault, action: &str) -> Result<(), String> {
     };
     let bad = |what: &str| format!("{action}: expected {what}");
     let answer = match (word, value) {
+        // Digits only, as every other number here (`u16::from_str` takes `+503`).
         ("status", Some(v)) => Some(Answer::Status(
-            v.parse().map_err(|_| bad("a status from 400 to 599"))?,
+            parse_whole(v)
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or_else(|| bad("a status from 400 to 599"))?,
         )),
         ("drop", None) => Some(Answer::Drop),
         ("stall", None) => Some(Answer::Stall),
@@ -159,6 +162,7 @@ mod tests {
                 "status:600: expected a status from 400 to 599",
             ),
             ("/x=status:5xx", "status:5xx: expected a status"),
+            ("/x=status:+503", "status:+503: expected a status"),
             ("/x=status", "unknown action 'status'"),
             ("/x=explode", "unknown action 'explode'"),
             ("/x=drop:1", "unknown action 'drop:1'"),

@@ -81,9 +81,12 @@ pub(crate) fn stage(ctx: &Context, root: &Path, target: &Target, found: Found) -
 }
 
 /// Whether the clean name serves the `.html` file: a directory URL serves its index by
-/// construction; a plain name only while nothing of that name exists.
+/// construction; a plain name only while nothing of that name exists and a miss on it is
+/// retried with `.html` (not so for `/a.html`, the clean name of `/a.html.html`: found in
+/// review, that redirect ended in a 404).
 fn leads_back(ctx: &Context, root: &Path, clean: &Target) -> bool {
-    clean.trailing_slash || matches!(lookup(ctx, root, clean), Found::Missing)
+    clean.trailing_slash
+        || (with_html(clean).is_some() && matches!(lookup(ctx, root, clean), Found::Missing))
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub(crate) type Fields = Vec<(&'static str, Cow<'static, str>)>;
 pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) -> Response {
     let content_type = mime::content_type(&opened.path);
     // A live page is the file plus a script: served whole, never from a sidecar.
-    if live::inject::wanted(ctx, content_type, &opened) {
+    if live::inject::wanted(ctx, content_type) {
         return live::inject::page(head, ctx, root, opened);
     }
     let chosen = choose(head, ctx, root, opened, content_type);
@@ -137,7 +137,7 @@ fn ranged(
             (
                 Status::PartialContent,
                 Cow::Owned(format!("multipart/byteranges; boundary={boundary}")),
-                Body::Multipart {
+                Body::Spliced {
                     source: chosen.source,
                     parts,
                     closing,

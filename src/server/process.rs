@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli;
 use crate::config::Config;
-use crate::connection::{refuse, serve_connection};
+use crate::connection::{refuse, serve_connection, Stop};
 use crate::errors::is_client_gone;
 use crate::fault;
 use crate::http::status::Status;
@@ -400,8 +400,9 @@ fn serve_stdin(config: Config) -> io::Result<()> {
     {
         ctx.faults = fault::control::Faults::Remote(Arc::new(client));
     }
-    // A child's connection ends at shutdown through its socket (`Children::finish`).
-    serve_connection(&stream, &ctx, &AtomicBool::new(false));
+    // A child's connection ends at shutdown through its socket (`Children::finish`), and
+    // its long waits when the parent is gone (`Stop::child`).
+    serve_connection(&stream, &ctx, Stop::child(&AtomicBool::new(false)));
     // The client is done with: let it see the end now (the parent may hold a copy of the
     // socket a few ms more, and stdin holds it until the log is flushed and we exit).
     let _ = stream.shutdown(Shutdown::Both);

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::connection::{refuse, serve_connection};
+use crate::connection::{refuse, serve_connection, Stop};
 use crate::fault::control::Control;
 use crate::http::status::Status;
 use crate::log::Throttle;
@@ -49,7 +49,7 @@ impl Pool for Shared {
     }
 
     fn serve(&self, stream: &TcpStream) {
-        serve_connection(stream, &self.ctx, &self.shutdown);
+        serve_connection(stream, &self.ctx, Stop::server(&self.shutdown));
     }
 
     fn cannot_start(&self, e: &io::Error) {

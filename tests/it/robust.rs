@@ -66,10 +66,25 @@ both_modes! {
         // The head timeout must outlast the whole check on a loaded machine: a slow client
         // cut off at it frees its slot, and an extra client then gets 408, not 503.
         let server = TestServer::start(mode, &site.root(), &["--quiet", "--timeout", "20", "--max-connections", "50"]);
-        let slow = slow_clients(&server, 50);
-        // Wait until all 50 hold a slot (the accept loop has seen them).
-        let extra = slow_clients(&server, 30);
-        for s in extra {
+        // 80 slow clients for 50 slots: 30 are turned away at once with 503, whichever
+        // they are (two threads accept, so slots do not go strictly in connect order).
+        let clients = slow_clients(&server, 80);
+        for s in &clients {
+            s.set_nonblocking(true).unwrap();
+        }
+        let answered = || {
+            clients
+                .iter()
+                .filter(|s| s.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0))
+                .count()
+        };
+        assert!(eventually(Duration::from_secs(10), || answered() >= 30), "{} answered", answered());
+        thread::sleep(Duration::from_millis(300));
+        assert_eq!(answered(), 30, "the other 50 hold their slots, unanswered");
+        let (turned_away, slow): (Vec<_>, Vec<_>) =
+            clients.into_iter().partition(|s| s.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0));
+        for s in turned_away {
+            s.set_nonblocking(false).unwrap();
             let resp = read_response(&mut BufReader::new(s), false);
             assert_eq!(resp.status, 503);
         }

@@ -119,7 +119,6 @@ impl Watch {
     }
 
     /// How many paths are watched.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.probes.len()
     }
