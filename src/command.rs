@@ -81,10 +81,14 @@ fn serve(mut config: Config) -> ExitCode {
         }
     }
     let given_root = config.root.clone();
+    let modes = switched_on(&config);
     let Some(server) = bind(config) else {
         return ExitCode::FAILURE;
     };
     announce(&server, &given_root);
+    for line in modes {
+        eprintln!("{line}");
+    }
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -113,6 +117,23 @@ fn bind(config: Config) -> Option<Server> {
             None
         }
     }
+}
+
+/// A line for each setting that changes what every client sees: a server reused from
+/// the shell's history must not fail on purpose without a word (new-user review).
+fn switched_on(config: &Config) -> Vec<String> {
+    let mut lines = Vec::new();
+    if config.live {
+        lines.push("live reload on: HTML pages load /.servedir/live.js".to_owned());
+    }
+    if config.clean_urls {
+        lines.push("clean URLs on: /about serves about.html".to_owned());
+    }
+    if let Some(faults) = config.faults.as_ref().filter(|f| !f.is_empty()) {
+        let rules: Vec<String> = faults.iter().map(ToString::to_string).collect();
+        lines.push(format!("fault rules on: {}", rules.join("; ")));
+    }
+    lines
 }
 
 /// Prints the root and every address served, on stderr.

@@ -85,7 +85,7 @@ fn notes() -> [String; 2] {
 }
 
 /// The examples, each a command and what it does.
-fn examples(root: &str) -> [(&'static str, String); 4] {
+fn examples(root: &str) -> [(&'static str, String); 6] {
     [
         (
             "  servedir",
@@ -102,6 +102,14 @@ fn examples(root: &str) -> [(&'static str, String); 4] {
         (
             "  servedir --mode process",
             format!("Serve ./{root}, a process per connection (Unix)"),
+        ),
+        (
+            "  servedir --live --clean-urls site",
+            "Work on ./site: reload on save, /about for about.html".to_owned(),
+        ),
+        (
+            "  servedir --fault '/api/**=status:503,times:2' fixtures",
+            "Fail twice, then serve (test a client's retries)".to_owned(),
         ),
     ]
 }

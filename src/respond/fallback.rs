@@ -30,7 +30,11 @@ pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Ta
                 headers: vec![("Cache-Control", "no-cache".into())],
                 body,
             },
-            None => Response::error(Status::NotFound),
+            None => live::inject::own_page(
+                ctx,
+                Response::error(Status::NotFound),
+                &target.encoded_path(target.trailing_slash),
+            ),
         },
     };
     if ctx.config.spa {

@@ -368,3 +368,28 @@ fn an_empty_extra_header_value_is_accepted_and_sent() {
         stderr_of(&out)
     );
 }
+
+/// New-user review: nothing at start-up said that live reload, clean URLs or fault rules
+/// were on, so a command reused from the shell's history failed on purpose unannounced.
+#[test]
+fn settings_that_change_every_answer_are_announced_at_start_up() {
+    let site = Site::new("cli-announce");
+    let server = TestServer::start(
+        Mode::Thread,
+        &site.root(),
+        &["--live", "--clean-urls", "--fault", "/x=status:503,times:2"],
+    );
+    assert!(eventually(std::time::Duration::from_secs(5), || server
+        .stderr()
+        .contains("fault rules on")));
+    let err = server.stderr();
+    for line in [
+        "live reload on: HTML pages load /.servedir/live.js\n",
+        "clean URLs on: /about serves about.html\n",
+        "fault rules on: /x=status:503,times:2\n",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
+    let plain = TestServer::start(Mode::Thread, &site.root(), &[]);
+    assert!(!plain.stderr().contains(" on: "), "{}", plain.stderr());
+}

@@ -143,6 +143,18 @@ pub(crate) fn page(head: &Head<'_>, ctx: &Context, root: &Path, opened: Opened) 
     }
 }
 
+/// servedir's own page for a miss (`resp`), with the script when live: the script
+/// watches the page's URL, so a page opened before its file exists appears when the
+/// file is saved (found by a new user: it stayed a 404 unless ROOT/404.html existed).
+/// `page` is the requested path, percent-encoded.
+pub(crate) fn own_page(ctx: &Context, mut resp: Response, page: &str) -> Response {
+    if let (true, Body::Text(html)) = (ctx.config.live, &mut resp.body) {
+        let at = insertion_point(html.as_bytes());
+        html.insert_str(at, &tag(page));
+    }
+    resp
+}
+
 /// The custom 404 page's body: with the script when live, else as it is. `None` when
 /// reading it failed (the caller sends the plain status page).
 pub(crate) fn not_found_body(ctx: &Context, root: &Path, page: Opened) -> Option<Body> {

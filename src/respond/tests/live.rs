@@ -167,3 +167,25 @@ fn a_content_security_policy_of_self_allows_the_script() {
         "default-src 'self'"
     );
 }
+
+/// A new user's finding: a page opened before its file existed (servedir's own 404)
+/// never appeared when the file was saved. The own 404 page carries the script too,
+/// naming the requested path; error pages for other statuses do not.
+#[test]
+fn servedir_own_404_page_carries_the_script_for_the_missing_path() {
+    let site = Site::new("live-own-404");
+    let server = live(&site, &["--clean-urls"]);
+    let miss = get(&server, "/contact");
+    assert_eq!(miss.status, 404);
+    let tag = TAG.replace("/index.html", "/contact");
+    assert!(
+        miss.text().contains(&format!("{tag}</body>")),
+        "{}",
+        miss.text()
+    );
+    assert_eq!(header(&miss, "content-length"), miss.body.len().to_string());
+    let plain = get(&Harness::start(&site.root(), &["--quiet"]), "/contact");
+    assert!(!plain.text().contains("live.js"), "{}", plain.text());
+    let bad = req(&server, "GET", "/a/%2e%2e/%2e%2e/x", &[]);
+    assert!(!bad.text().contains("live.js"), "{}", bad.text());
+}
