@@ -84,7 +84,15 @@ pub(crate) fn stream(stream: &TcpStream, mut watch: Watch, stop: Stop<'_>) {
         };
         let text = match debounce.observe(now, change) {
             Some(change) => change.event(),
-            None if now.saturating_duration_since(last_sent) >= PING => ": ping\n\n".to_owned(),
+            None if now.saturating_duration_since(last_sent) >= PING => {
+                // Everything sent before had a whole PING to be acknowledged: a peer
+                // that vanished without a word (a laptop put to sleep) would otherwise
+                // keep its slot until TCP gives up, ~15 min (red-team review).
+                if vanished(super::sendq::unacked(stream)) {
+                    return;
+                }
+                ": ping\n\n".to_owned()
+            }
             None => continue,
         };
         if send(stream, text.as_bytes()).is_err() {
@@ -92,6 +100,13 @@ pub(crate) fn stream(stream: &TcpStream, mut watch: Watch, stop: Stop<'_>) {
         }
         last_sent = now;
     }
+}
+
+/// Whether a peer is gone, judged by the bytes it has not acknowledged a whole [`PING`]
+/// after they were sent: any. Where that count is unknown (not Linux), the write of the
+/// ping fails only when TCP gives up.
+fn vanished(unacked: Option<u64>) -> bool {
+    unacked.is_some_and(|n| n > 0)
 }
 
 /// Writes `bytes` whole (under the socket's write timeout).
@@ -103,6 +118,13 @@ fn send(stream: &TcpStream, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_that_acknowledged_nothing_for_a_ping_is_gone() {
+        assert!(vanished(Some(8)));
+        assert!(!vanished(Some(0)));
+        assert!(!vanished(None));
+    }
 
     #[test]
     fn many_watched_paths_stretch_the_interval_in_proportion() {
