@@ -6,6 +6,9 @@
   // The request head bounds the report (8 KiB by default): paths past this are not sent,
   // so not watched. The page's own file and stylesheets go first.
   const MAX_QUERY = 6000;
+  // When servedir served this script (its clock, ms): a file saved after it and before
+  // the stream opens is reported at once.
+  const SINCE = "SERVEDIR_SINCE";
   const norm = (p) => { try { return decodeURIComponent(p); } catch (e) { return p; } };
 
   function loaded() {
@@ -25,9 +28,9 @@
   }
 
   function streamUrl() {
-    let query = "";
+    let query = "?t=" + SINCE;
     for (const path of loaded()) {
-      const part = (query ? "&" : "?") + "p=" + encodeURIComponent(path);
+      const part = "&p=" + encodeURIComponent(path);
       if (query.length + part.length > MAX_QUERY) break;
       query += part;
     }

@@ -15,6 +15,7 @@ pub(crate) mod inject;
 pub(crate) mod watch;
 
 use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::http::request::Head;
 use crate::http::target::{percent_decode, Target};
@@ -45,19 +46,40 @@ pub(crate) fn reserved(head: &Head<'_>, ctx: &Context, root: &Path, target: &Tar
         body,
     };
     match name {
+        // Stamped with when it was served: the page sends it back, and a file saved
+        // between then and the stream's start is not missed.
         "live.js" => ok(
             "text/javascript; charset=utf-8",
-            Body::Text(SCRIPT.to_owned()),
+            Body::Text(SCRIPT.replace(SINCE_MARK, &unix_millis(SystemTime::now()).to_string())),
         ),
         // HEAD describes the stream and ends; only GET holds the connection.
         "live" if head.method == "HEAD" => ok("text/event-stream", Body::None),
         "live" => {
-            let urls = reported(target.query.as_deref().unwrap_or(""));
-            let watch = Watch::new(root, &ctx.rules, &urls);
+            let query = target.query.as_deref().unwrap_or("");
+            let watch = Watch::new(root, &ctx.rules, &reported(query), since(query));
             ok("text/event-stream", Body::Events(Box::new(watch)))
         }
         _ => Response::error(Status::NotFound),
     }
+}
+
+/// Where the served script carries the time it was served.
+const SINCE_MARK: &str = "SERVEDIR_SINCE";
+
+/// Milliseconds since the Unix epoch (0 before it).
+fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The time the query's `t` gives back (when the page's script was served), if any.
+pub(crate) fn since(query: &str) -> Option<SystemTime> {
+    let millis = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("t="))?
+        .parse()
+        .ok()?;
+    UNIX_EPOCH.checked_add(Duration::from_millis(millis))
 }
 
 /// The URL paths in the query's `p` parameters (each percent-encoded once more by the
@@ -99,5 +121,19 @@ mod tests {
         }
         let many = "p=%2Fa&".repeat(3 * watch::MAX_URLS);
         assert_eq!(reported(&many).len(), watch::MAX_URLS);
+    }
+
+    #[test]
+    fn the_served_time_comes_back_in_t() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_764_547_200_123);
+        assert_eq!(since("p=%2F&t=1764547200123"), Some(at));
+        assert_eq!(unix_millis(at), 1_764_547_200_123);
+        for query in ["p=%2F", "t=", "t=-1", "t=1e9", "t=SERVEDIR_SINCE"] {
+            assert_eq!(since(query), None, "{query}");
+        }
+        assert!(
+            SCRIPT.contains(SINCE_MARK),
+            "the script must carry the mark"
+        );
     }
 }

@@ -57,16 +57,27 @@ pub(crate) struct Watch {
     root: PathBuf,
     policy: Policy,
     probes: Vec<Probe>,
+    /// A watched file changed after the page's script was served and before this watch
+    /// began: the first poll reports it (a save while the page loaded was missed once).
+    missed: bool,
 }
 
 impl Watch {
     /// The watch set for the URL paths a page reported (first [`MAX_URLS`]), below `root`
-    /// and by `rules`, with every path's current state as the baseline.
-    pub(crate) fn new(root: &Path, rules: &Rules, urls: &[Target]) -> Watch {
+    /// and by `rules`, with every path's current state as the baseline. A file that
+    /// changed after `since` (when the page's script was served, by this server's clock)
+    /// and not after now is a change the first [`Watch::poll`] reports.
+    pub(crate) fn new(
+        root: &Path,
+        rules: &Rules,
+        urls: &[Target],
+        since: Option<SystemTime>,
+    ) -> Watch {
         let mut watch = Watch {
             root: root.to_owned(),
             policy: rules.policy,
             probes: Vec::new(),
+            missed: false,
         };
         for target in urls.iter().take(MAX_URLS) {
             if !rules.policy.hidden && target.segments.iter().any(|s| is_hidden(s)) {
@@ -91,7 +102,17 @@ impl Watch {
                 }
             }
         }
+        watch.missed = since.is_some_and(|since| watch.changed_since(since, SystemTime::now()));
         watch
+    }
+
+    /// Whether a watched file last changed after `since` and not after `now` (a time in
+    /// the future says nothing).
+    fn changed_since(&self, since: SystemTime, now: SystemTime) -> bool {
+        self.probes.iter().any(|p| match p.state {
+            State::File(id) => id.last_change().is_some_and(|t| t > since && t <= now),
+            _ => false,
+        })
     }
 
     /// Adds the directory holding `path`, when it is below the root.
@@ -129,7 +150,7 @@ impl Watch {
     /// name rules, and a directory's names read (a poll of 10,000 unchanged paths that
     /// walked each path and read each directory cost a quarter of a core).
     pub(crate) fn poll(&mut self) -> Option<Change> {
-        let mut change: Option<Change> = None;
+        let mut change = std::mem::take(&mut self.missed).then_some(Change::Reload);
         for i in 0..self.probes.len() {
             let now_raw = raw(&self.probes[i].path);
             if now_raw == self.probes[i].raw {
@@ -224,7 +245,34 @@ mod tests {
 
     fn watch(root: &Path, urls: &[&str]) -> Watch {
         let urls: Vec<Target> = urls.iter().map(|u| Target::parse(u).unwrap()).collect();
-        Watch::new(root, &rules(false), &urls)
+        Watch::new(root, &rules(false), &urls, None)
+    }
+
+    /// A save between the script being served and the stream's start was missed once:
+    /// the first poll now reports a file changed after `since` (and nothing else does).
+    #[test]
+    fn a_change_after_the_script_was_served_is_reported_at_once() {
+        let dir = crate::testutil::TempDir::new("watch-since");
+        let root = crate::platform::canonicalize(dir.path()).unwrap();
+        fs::write(root.join("a.html"), "a").unwrap();
+        let urls = [Target::parse("/a.html").unwrap()];
+        let now = SystemTime::now();
+        let before = now - std::time::Duration::from_secs(60);
+        let mut missed = Watch::new(&root, &rules(false), &urls, Some(before));
+        assert_eq!(missed.poll(), Some(Change::Reload));
+        assert_eq!(missed.poll(), None, "reported once");
+        let after = now + std::time::Duration::from_secs(60);
+        let mut fresh = Watch::new(&root, &rules(false), &urls, Some(after));
+        assert_eq!(fresh.poll(), None);
+        // A file stamped in the future (a clock set wrong) says nothing about the window.
+        fs::File::options()
+            .write(true)
+            .open(root.join("a.html"))
+            .unwrap()
+            .set_modified(now + std::time::Duration::from_secs(3600))
+            .unwrap();
+        let mut future = Watch::new(&root, &rules(false), &urls, Some(before));
+        assert_eq!(future.poll(), None);
     }
 
     #[test]

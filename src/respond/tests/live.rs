@@ -134,7 +134,19 @@ fn the_reserved_paths() {
         header(&script, "content-type"),
         "text/javascript; charset=utf-8"
     );
-    assert_eq!(script.text(), include_str!("../live/live.js"));
+    // The script, stamped with the time it was served (ms since the epoch).
+    let (before, after) = include_str!("../live/live.js")
+        .split_once("SERVEDIR_SINCE")
+        .unwrap();
+    let text = script.text();
+    let stamp = text
+        .strip_prefix(before)
+        .and_then(|rest| rest.strip_suffix(after))
+        .unwrap_or_else(|| panic!("not the live script: {text}"));
+    assert!(
+        stamp.len() >= 13 && stamp.bytes().all(|b| b.is_ascii_digit()),
+        "{stamp}"
+    );
     assert_eq!(get(&server, "/.servedir/other").status, 404);
     assert_eq!(get(&server, "/.servedir/").status, 404);
     assert_eq!(get(&server, "/.servedir/live.js/").status, 404);
