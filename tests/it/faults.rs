@@ -405,3 +405,35 @@ fn a_delayed_child_does_not_outlive_its_killed_parent() {
     }
     assert!(gone, "child {kids:?} still serving its hour-long delay");
 }
+
+both_modes! {
+    /// Red team, second pass (issue 16): a client that sends its request(s) and then
+    /// shuts down its writing side (`nc -N`, an HTTP/1.0 tool, `shutdown(SHUT_WR)`) is
+    /// still there to read the answer. The delay's "client left" check (`peek` seeing
+    /// EOF) took the half-close for a departure: no answer at all, and the pipelined
+    /// requests behind it were dropped too. Without the delay the same client is answered.
+    fn a_half_closed_client_still_gets_its_delayed_answers(mode) {
+        use std::io::{Read, Write};
+        let site = Site::new("fault-delay-halfclose");
+        let server = TestServer::start(mode, &site.root(), &[
+            "--fault", "/hello.txt=delay:0.3",
+        ]);
+        let mut stream = server.connect();
+        write!(
+            stream,
+            "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n\
+             GET /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = Vec::new();
+        let _ = stream.read_to_end(&mut got);
+        let text = String::from_utf8_lossy(&got);
+        assert_eq!(
+            text.matches("HTTP/1.1 200 OK").count(),
+            2,
+            "a half-closed client lost its delayed answers: {text:?}"
+        );
+    }
+}
