@@ -73,11 +73,13 @@ pub(super) fn hold(stream: &TcpStream, fault: &Fault, limits: &Limits, stop: Sto
     }
 }
 
-/// `delay:SECS`: waits before the head is sent. Returns false when the client left (its
-/// slot is freed at once: found in review, a client that gave up held it for the whole
-/// delay) or the connection must stop; the connection then ends without an answer.
-/// What the client sends meanwhile (a pipelined request) is only peeked at, left for
-/// the next request.
+/// `delay:SECS`: waits before the head is sent. Returns false when the connection must
+/// stop (it then ends without an answer). The wait ends early, and the answer goes out
+/// at once, when the client closes its side: a client that gave up would otherwise hold
+/// its slot for the whole delay (first review), and one that only half-closed (`nc -N`,
+/// `shutdown(SHUT_WR)`) is still reading and must get its answers (second review): a
+/// FIN cannot tell the two apart. What the client sends meanwhile (a pipelined request)
+/// is only peeked at, left for the next request.
 pub(super) fn wait(stream: &TcpStream, delay: Duration, stop: Stop<'_>) -> bool {
     let until = crate::config::deadline(Instant::now(), delay);
     let mut scratch = [0u8; 1];
@@ -86,15 +88,16 @@ pub(super) fn wait(stream: &TcpStream, delay: Duration, stop: Stop<'_>) -> bool 
             return false;
         }
         match stream.peek(&mut scratch) {
-            // The client closed its side: nobody will read the answer.
-            Ok(0) => return false,
+            // The client closed its side: answer now (see above).
+            Ok(0) => return true,
             // A pipelined request waits in the socket: the client is there.
             Ok(_) => thread::sleep(wait),
             Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
+            // Reset: the answer fails to send, and the connection ends.
+            Err(_) => return true,
         }
     }
-    !stop.is_set() && Instant::now() >= until
+    !stop.is_set()
 }
 
 /// How long the next wait towards `deadline` may block: at most [`STOP_POLL`], so that

@@ -243,7 +243,7 @@ impl Connection<'_> {
             // The wait set its own read timeouts: the next head sets the socket's again.
             self.read_timeout.set(None);
             if !waited {
-                // The client left (or the server stops) first: logged with nothing sent.
+                // The server stops first: logged with nothing sent.
                 self.trace.cut_short(0);
                 self.trace.emit();
                 return Err(io::ErrorKind::Interrupted.into());

@@ -105,9 +105,13 @@ fn accept(listener: &TcpListener, set: &Arc<FaultSet>, token: &str, stop: &Atomi
         }
         let (set, token) = (Arc::clone(set), token.to_owned());
         // One thread per child, which ends when the child does (EOF).
-        let _ = thread::Builder::new()
+        let started = thread::Builder::new()
             .name("servedir-fault-child".into())
             .spawn(move || answer(stream, &set, &token));
+        if started.is_err() {
+            // Its thread never runs to give the place back.
+            UNPROVEN.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
