@@ -85,6 +85,7 @@ mod connection;
 mod errors;
 mod fault;
 mod http;
+mod inline;
 mod log;
 mod platform;
 mod respond;

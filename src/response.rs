@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::http::date::HttpDate;
 use crate::http::request::Version;
 pub(crate) use crate::http::status::Status;
+use crate::inline::{InlineVec, ShortString};
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("servedir/", env!("CARGO_PKG_VERSION"));
@@ -95,6 +96,14 @@ impl Body {
     }
 }
 
+/// How many fields beyond the usual a response holds in place: a file's 200 has six at
+/// most (validators, caching, ranges, coding, Vary).
+const INLINE_FIELDS: usize = 8;
+
+/// A response's own fields, in the order they are sent; values are short strings, so a
+/// file's response is built without a heap allocation.
+pub type Fields = InlineVec<(&'static str, ShortString), INLINE_FIELDS>;
+
 /// A response ready to be written.
 #[derive(Debug)]
 pub struct Response {
@@ -103,7 +112,7 @@ pub struct Response {
     /// `Content-Type`, or `None` to send none.
     pub content_type: Option<Cow<'static, str>>,
     /// Fields beyond those every response carries (Location, Allow, Last-Modified, ...).
-    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    pub headers: Fields,
     /// The body (sent for GET, described but not sent for HEAD).
     pub body: Body,
 }
@@ -120,13 +129,13 @@ impl Response {
         Response {
             status,
             content_type: Some(Cow::Borrowed("text/html; charset=utf-8")),
-            headers: Vec::new(),
+            headers: Fields::new(),
             body: Body::Text(page),
         }
     }
 
     /// Adds a header field.
-    pub fn with(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Response {
+    pub fn with(mut self, name: &'static str, value: impl Into<ShortString>) -> Response {
         self.headers.push((name, value.into()));
         self
     }
@@ -774,7 +783,7 @@ mod tests {
         let resp = Response {
             status: Status::NotModified,
             content_type: None,
-            headers: Vec::new(),
+            headers: Fields::new(),
             body: Body::None,
         };
         assert!(!head_text(&resp, Persistence::KeepAlive).contains("Content-Length"));

@@ -119,10 +119,12 @@ mod tests {
         let field = |code: u16, name: &str| {
             let resp = forced(&Fault::on("/x").status(code)).unwrap();
             assert_eq!(resp.status.code(), code);
-            resp.headers
+            let value = resp
+                .headers
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| v.to_string());
+            value
         };
         assert_eq!(field(503, "Retry-After").as_deref(), Some("1"));
         assert_eq!(field(429, "Retry-After").as_deref(), Some("1"));

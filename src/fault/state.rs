@@ -63,8 +63,8 @@ impl FaultSet {
 /// `/`, and the trailing slash if the target had one (`/a%20b/` → `/a b/`).
 pub(crate) fn decoded_path(target: &str) -> Option<String> {
     let target = Target::parse(target).ok()?;
-    let mut path = String::with_capacity(target.segments.iter().map(|s| s.len() + 1).sum());
-    for segment in &target.segments {
+    let mut path = String::new();
+    for segment in target.segments() {
         path.push('/');
         path.push_str(segment);
     }

@@ -8,12 +8,13 @@ use std::time::SystemTime;
 
 use crate::http::date;
 use crate::http::request::trim_ows;
+use crate::inline::ShortString;
 
 /// A representation's validators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validators {
     /// The strong entity tag, quotes included, e.g. "\"1f4-65a1b2c3.1d2e\"".
-    pub etag: String,
+    pub etag: ShortString,
     /// Last modification time in Unix seconds, if known (and within 1970..=9999).
     pub last_modified: Option<u64>,
 }
@@ -29,7 +30,7 @@ impl Validators {
     /// an unknown one `u`. Bytes of `variant` outside `[A-Za-z0-9._~+-]` are
     /// percent-encoded, so the tag is always a well-formed, comma-free entity-tag.
     pub fn new(len: u64, mtime: Option<SystemTime>, variant: &str) -> Validators {
-        let mut etag = String::with_capacity(40);
+        let mut etag = ShortString::new();
         etag.push('"');
         push_hex(&mut etag, len);
         etag.push('-');
@@ -66,7 +67,7 @@ impl Validators {
 
 /// Appends `variant`, percent-encoding (injectively) every byte that is not plainly safe
 /// Appends `n` in lowercase hex, without leading zeros.
-fn push_hex(out: &mut String, n: u64) {
+fn push_hex(out: &mut ShortString, n: u64) {
     let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
     for shift in (0..digits).rev() {
         let nibble = (n >> (shift * 4)) & 0xf;
@@ -75,7 +76,7 @@ fn push_hex(out: &mut String, n: u64) {
 }
 
 /// inside an opaque-tag, so a strange variant can neither end the tag early nor add a comma.
-fn push_variant(variant: &str, out: &mut String) {
+fn push_variant(variant: &str, out: &mut ShortString) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &b in variant.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'+' | b'-') {
@@ -337,7 +338,7 @@ mod tests {
 
     fn validators() -> Validators {
         Validators {
-            etag: "\"abc\"".to_owned(),
+            etag: "\"abc\"".into(),
             last_modified: Some(LM),
         }
     }
@@ -418,7 +419,7 @@ mod tests {
         }
         // A tag containing a comma matches as a whole.
         let comma = Validators {
-            etag: "\"a,b\"".to_owned(),
+            etag: "\"a,b\"".into(),
             last_modified: None,
         };
         assert_eq!(evaluate(&inm("\"x\", \"a,b\""), &comma, true), NotModified);
@@ -426,7 +427,7 @@ mod tests {
         assert_eq!(evaluate(&inm("\"a,b"), &comma, true), Proceed);
         // Our own tag weak: weak comparison still matches.
         let weak = Validators {
-            etag: "W/\"abc\"".to_owned(),
+            etag: "W/\"abc\"".into(),
             last_modified: None,
         };
         assert_eq!(evaluate(&inm("\"abc\""), &weak, true), NotModified);
@@ -474,7 +475,7 @@ mod tests {
         assert_eq!(evaluate(&ims(IMF), &validators(), false), Proceed);
         // Unknown Last-Modified: nothing to compare.
         let unknown = Validators {
-            etag: "\"abc\"".to_owned(),
+            etag: "\"abc\"".into(),
             last_modified: None,
         };
         assert_eq!(evaluate(&ims(IMF), &unknown, true), Proceed);
@@ -521,7 +522,7 @@ mod tests {
         }
         // Our own tag weak: strong comparison never matches it.
         let weak = Validators {
-            etag: "W/\"abc\"".to_owned(),
+            etag: "W/\"abc\"".into(),
             last_modified: Some(LM),
         };
         assert_eq!(evaluate(&im("\"abc\""), &weak, true), Failed);
@@ -552,7 +553,7 @@ mod tests {
             }
         }
         let unknown = Validators {
-            etag: "\"abc\"".to_owned(),
+            etag: "\"abc\"".into(),
             last_modified: None,
         };
         assert_eq!(evaluate(&ius(EARLIER), &unknown, true), Proceed);
@@ -623,7 +624,7 @@ mod tests {
             assert_eq!(if_range_allows(value, &v), *want, "{value:?}");
         }
         let weak = Validators {
-            etag: "W/\"abc\"".to_owned(),
+            etag: "W/\"abc\"".into(),
             last_modified: None,
         };
         assert!(!if_range_allows("\"abc\"", &weak));
@@ -750,7 +751,11 @@ mod tests {
         ];
         let tags: Vec<String> = variants
             .iter()
-            .map(|v| Validators::new(1, Some(SystemTime::UNIX_EPOCH), v).etag)
+            .map(|v| {
+                Validators::new(1, Some(SystemTime::UNIX_EPOCH), v)
+                    .etag
+                    .to_string()
+            })
             .collect();
         for (i, a) in tags.iter().enumerate() {
             assert_well_formed(a);

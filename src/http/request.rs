@@ -6,6 +6,7 @@
 //! body framing and persistence, to `framing.rs`.
 
 use crate::http::status::Status;
+use crate::inline::InlineVec;
 
 /// The HTTP version of a request, as servedir answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum Version {
 }
 
 /// One header field; the value has surrounding whitespace removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Header<'a> {
     /// The field name as sent (compare it case-insensitively).
     pub name: &'a str,
@@ -37,8 +38,15 @@ pub struct Head<'a> {
     /// The version servedir answers with.
     pub version: Version,
     /// The header fields in order.
-    pub headers: Vec<Header<'a>>,
+    pub headers: Headers<'a>,
 }
+
+/// How many fields a head holds without a heap allocation: more than browsers send.
+const INLINE_HEADERS: usize = 24;
+
+/// A head's fields in order: the usual number in place, more (up to `--max-headers`) on
+/// the heap, so parsing a usual request allocates nothing.
+pub type Headers<'a> = InlineVec<Header<'a>, INLINE_HEADERS>;
 
 impl<'a> Head<'a> {
     /// The value of the first field named `name` (ASCII case-insensitive), if it is UTF-8.
@@ -86,6 +94,8 @@ impl<'a> Head<'a> {
 
 /// What a buffer holds so far.
 #[derive(Debug, PartialEq, Eq)]
+// The head is held in place on purpose: boxing it would allocate for every request.
+#[allow(clippy::large_enum_variant)]
 pub enum Parsed<'a> {
     /// A whole head; `len` bytes of the buffer belong to it (what follows is the body
     /// or the next pipelined request).
@@ -192,7 +202,7 @@ pub fn parse_head(
     let mut lines = buf[start..end].split(|&b| b == b'\n').map(trim_cr);
     let request_line = lines.next().unwrap_or_default();
     let (method, target, version_text, version) = parse_request_line(request_line)?;
-    let mut headers = Vec::with_capacity(8);
+    let mut headers = Headers::new();
     for line in lines {
         if line.is_empty() {
             break;
@@ -439,7 +449,7 @@ mod tests {
         assert_eq!(len, 27);
         let (head, _) = complete(b"GET / HTTP/1.0\n\n");
         assert_eq!(head.version, Version::Http10);
-        assert!(head.headers.is_empty());
+        assert_eq!(head.headers.len(), 0);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Windows, any name the OS would alias (`platform/windows_names.rs`). It never touches the filesystem;
 //! `resolve.rs` does.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::platform::windows_names::{self, Alias};
@@ -14,16 +15,20 @@ use crate::platform::WINDOWS_FILE_NAMES;
 ///
 /// Every segment is non-empty, is not `.` or `..`, and contains no `/` or NUL. On Windows
 /// no segment is one the OS would read as another name (see [`Target::parse`]).
+///
+/// It borrows from the request when it can: a target without escapes, empty, `.` or `..`
+/// segments (nearly every request) is parsed without allocating.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The decoded path segments, in order; empty for `/`.
-    pub segments: Vec<String>,
+pub struct Target<'a> {
+    /// The decoded segments joined by `/`: no leading, trailing or doubled `/`; empty for
+    /// `/`. Read it through [`Target::segments`].
+    path: Cow<'a, str>,
     /// Whether the path ended in `/` (or in a `.`/`..` segment, which names a directory).
     pub trailing_slash: bool,
     /// The query string after `?`, without the `?`, as sent except that `\` is written
     /// `%5C` (it is not a URI character, and a redirect `Location` never carries it raw);
     /// kept for redirects.
-    pub query: Option<String>,
+    pub query: Option<Cow<'a, str>>,
 }
 
 /// Why a request-target was refused. Every variant is answered with 400.
@@ -94,7 +99,7 @@ impl fmt::Display for TargetError {
     }
 }
 
-impl Target {
+impl<'a> Target<'a> {
     /// Parses a request-target (origin-form `/a/b?q` or absolute-form `http://host/a/b`).
     ///
     /// # Errors
@@ -106,13 +111,13 @@ impl Target {
     /// alternate data stream), a character no Windows name holds, a reserved device name
     /// (`CON`, `nul.txt`, ...), or a trailing dot or space (which Windows strips). On
     /// Unix each of these is an ordinary name below the root, and is served.
-    pub fn parse(raw: &str) -> Result<Target, TargetError> {
+    pub fn parse(raw: &'a str) -> Result<Target<'a>, TargetError> {
         Target::parse_with(raw, WINDOWS_FILE_NAMES)
     }
 
     /// [`Target::parse`] with the Windows name rules on or off, so that both are tested
     /// on every platform.
-    fn parse_with(raw: &str, windows_names: bool) -> Result<Target, TargetError> {
+    fn parse_with(raw: &'a str, windows_names: bool) -> Result<Target<'a>, TargetError> {
         let path_and_query = origin_part(raw)?;
         // RFC 9112 §3.2: a fragment is never sent, but a hostile client may; drop it.
         let path_and_query = match path_and_query.find('#') {
@@ -120,54 +125,84 @@ impl Target {
             None => path_and_query,
         };
         let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.replace('\\', "%5C"))),
+            Some((p, q)) if q.contains('\\') => (p, Some(Cow::Owned(q.replace('\\', "%5C")))),
+            Some((p, q)) => (p, Some(Cow::Borrowed(q))),
             None => (path_and_query, None),
         };
-        let decoded = percent_decode(path)?;
-        let decoded = String::from_utf8(decoded).map_err(|_| TargetError::NotUtf8)?;
+        let decoded = match percent_decode(path)? {
+            Cow::Borrowed(_) => Cow::Borrowed(path),
+            Cow::Owned(bytes) => {
+                Cow::Owned(String::from_utf8(bytes).map_err(|_| TargetError::NotUtf8)?)
+            }
+        };
         if decoded.contains('\0') {
             return Err(TargetError::Nul);
         }
-        let mut segments: Vec<String> = Vec::new();
-        let mut trailing_slash = true;
-        // Decoding happens before splitting, so `%2f` separates segments and `..%2f`
-        // is an ordinary `..`: whatever the encoding, `..` is resolved here, never by the OS.
-        for seg in decoded.split('/') {
-            match seg {
-                "" => {}
-                "." => trailing_slash = true,
-                ".." => {
-                    if segments.pop().is_none() {
-                        return Err(TargetError::AboveRoot);
-                    }
-                    trailing_slash = true;
-                }
-                _ => {
-                    // Issue 12 item 11: on Unix `\` (like `:` or a trailing dot) is an
-                    // ordinary byte in a name, and a listed `back\slash.txt` must be
-                    // fetchable; only `/` separates, so it cannot climb. Windows reads
-                    // these as separators, drives, streams or devices (issue 14 item 4).
-                    // Checked before `..` can pop it: a refused name is refused anywhere.
-                    if windows_names {
-                        if let Some(alias) = windows_names::alias(seg).map(TargetError::from) {
-                            return Err(alias);
-                        }
-                    }
-                    segments.push(seg.to_owned());
-                    trailing_slash = false;
-                }
-            }
-        }
+        let (clean, mut trailing_slash) = clean_segments(decoded, windows_names)?;
         // Only a real `/` ends a directory URL: `/sub%2f` is redirected to `/sub/`, or
         // relative links on sub/index.html would resolve against the parent.
         if path.ends_with('/') {
             trailing_slash = true;
         }
         Ok(Target {
-            segments,
+            path: clean,
             trailing_slash,
             query,
         })
+    }
+
+    /// A target of the given segments (each a single name, as [`Target::segments`]
+    /// gives them), without a query.
+    pub fn from_segments<'s>(
+        segments: impl IntoIterator<Item = &'s str>,
+        trailing_slash: bool,
+    ) -> Target<'static> {
+        let mut path = String::new();
+        for seg in segments {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(seg);
+        }
+        Target {
+            path: Cow::Owned(path),
+            trailing_slash,
+            query: None,
+        }
+    }
+
+    /// The decoded path segments, in order; none for `/`.
+    pub fn segments(&self) -> impl DoubleEndedIterator<Item = &str> + Clone + '_ {
+        self.path.split('/').filter(|s| !s.is_empty())
+    }
+
+    /// The last segment, if any.
+    pub fn last(&self) -> Option<&str> {
+        self.segments().next_back()
+    }
+
+    /// Replaces the last segment with what `f` makes of it (a name: no `/`).
+    pub fn map_last(&mut self, f: impl FnOnce(&str) -> String) {
+        let start = self.path.rfind('/').map_or(0, |i| i + 1);
+        let new = f(&self.path[start..]);
+        let path = self.path.to_mut();
+        path.truncate(start);
+        path.push_str(&new);
+    }
+
+    /// Removes the last segment.
+    pub fn pop(&mut self) {
+        let end = self.path.rfind('/').unwrap_or(0);
+        self.path.to_mut().truncate(end);
+    }
+
+    /// The same target, owning its text.
+    pub fn into_owned(self) -> Target<'static> {
+        Target {
+            path: Cow::Owned(self.path.into_owned()),
+            trailing_slash: self.trailing_slash,
+            query: self.query.map(|q| Cow::Owned(q.into_owned())),
+        }
     }
 
     /// The clean path, percent-encoded, starting with exactly one `/`: safe as a
@@ -175,17 +210,83 @@ impl Target {
     /// written `%5C` (so it can never start with `//` or `/\`, the CVE-2021-28861 open
     /// redirect).
     pub fn encoded_path(&self, trailing_slash: bool) -> String {
-        let mut out =
-            String::with_capacity(1 + self.segments.iter().map(|s| s.len() + 1).sum::<usize>());
-        for seg in &self.segments {
+        let mut out = String::with_capacity(2 + self.path.len());
+        for seg in self.segments() {
             out.push('/');
             percent_encode_into(seg, &mut out);
         }
-        if trailing_slash || self.segments.is_empty() {
+        if trailing_slash || self.path.is_empty() {
             out.push('/');
         }
         out
     }
+}
+
+/// The decoded path (starting with `/`) without empty, `.` and `..` segments, joined by
+/// `/`, and whether it names a directory so far. Borrowed when nothing was removed.
+///
+/// Decoding happens before splitting, so `%2f` separates segments and `..%2f` is an
+/// ordinary `..`: whatever the encoding, `..` is resolved here, never by the OS.
+fn clean_segments(
+    decoded: Cow<'_, str>,
+    windows_names: bool,
+) -> Result<(Cow<'_, str>, bool), TargetError> {
+    let check = |seg: &str| -> Result<(), TargetError> {
+        // Issue 12 item 11: on Unix `\` (like `:` or a trailing dot) is an ordinary byte
+        // in a name, and a listed `back\slash.txt` must be fetchable; only `/` separates,
+        // so it cannot climb. Windows reads these as separators, drives, streams or
+        // devices (issue 14 item 4). Checked before `..` can pop it: a refused name is
+        // refused anywhere.
+        match windows_names.then(|| windows_names::alias(seg)).flatten() {
+            Some(alias) => Err(alias.into()),
+            None => Ok(()),
+        }
+    };
+    let inner = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    if !inner.is_empty() && inner.split('/').all(|seg| !matches!(seg, "" | "." | "..")) {
+        // The usual case: every segment is a name; the decoded text is the clean path.
+        for seg in inner.split('/') {
+            check(seg)?;
+        }
+        let range = {
+            let start = usize::from(decoded.starts_with('/'));
+            start..start + inner.len()
+        };
+        let clean = match decoded {
+            Cow::Borrowed(text) => Cow::Borrowed(&text[range]),
+            Cow::Owned(mut text) => {
+                text.truncate(range.end);
+                text.drain(..range.start);
+                Cow::Owned(text)
+            }
+        };
+        return Ok((clean, false));
+    }
+    let mut path = String::new();
+    let mut trailing_slash = true;
+    for seg in decoded.split('/') {
+        match seg {
+            "" => {}
+            "." => trailing_slash = true,
+            ".." => {
+                if path.is_empty() {
+                    return Err(TargetError::AboveRoot);
+                }
+                path.truncate(path.rfind('/').unwrap_or(0));
+                trailing_slash = true;
+            }
+            _ => {
+                check(seg)?;
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(seg);
+                trailing_slash = false;
+            }
+        }
+    }
+    Ok((Cow::Owned(path), trailing_slash))
 }
 
 /// Reduces absolute-form (RFC 9112 §3.2.2) to its path and query; checks origin-form.
@@ -232,8 +333,11 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Decodes `%XX` escapes once. `+` stays `+`: it means space only in form bodies.
-pub(crate) fn percent_decode(s: &str) -> Result<Vec<u8>, TargetError> {
+pub(crate) fn percent_decode(s: &str) -> Result<Cow<'_, [u8]>, TargetError> {
     let bytes = s.as_bytes();
+    if !bytes.contains(&b'%') {
+        return Ok(Cow::Borrowed(bytes));
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -250,7 +354,7 @@ pub(crate) fn percent_decode(s: &str) -> Result<Vec<u8>, TargetError> {
             i += 1;
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters and
@@ -300,12 +404,12 @@ mod windows {
 
         /// The cleaner as Windows runs it.
         fn on_windows(raw: &str) -> Result<Vec<String>, TargetError> {
-            Target::parse_with(raw, true).map(|t| t.segments)
+            Target::parse_with(raw, true).map(|t| t.segment_list())
         }
 
         /// The cleaner as Unix runs it.
         fn on_unix(raw: &str) -> Result<Vec<String>, TargetError> {
-            Target::parse_with(raw, false).map(|t| t.segments)
+            Target::parse_with(raw, false).map(|t| t.segment_list())
         }
 
         fn refused_on_windows(table: &[(&str, TargetError)]) {
@@ -494,7 +598,7 @@ mod tests {
     use crate::testutil::XorShift;
 
     fn segs(raw: &str) -> Result<Vec<String>, TargetError> {
-        Target::parse(raw).map(|t| t.segments)
+        Target::parse(raw).map(|t| t.segment_list())
     }
 
     #[test]
@@ -539,7 +643,7 @@ mod tests {
         ];
         for (raw, want, slash) in table {
             let t = Target::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
-            assert_eq!(t.segments, *want, "{raw}");
+            assert_eq!(t.segment_list(), *want, "{raw}");
             assert_eq!(t.trailing_slash, *slash, "{raw}");
         }
     }
@@ -673,17 +777,71 @@ mod tests {
             enc
         };
         for name in everywhere {
-            let t = Target::parse(&encode(name)).unwrap();
-            assert_eq!(t.segments, [name], "{}", encode(name));
+            let t = Target::parse(&encode(name)).unwrap().into_owned();
+            assert_eq!(t.segment_list(), [name], "{}", encode(name));
         }
         for name in unix_only {
-            let parsed = Target::parse(&encode(name)).map(|t| t.segments);
+            let parsed = Target::parse(&encode(name)).map(|t| t.segment_list());
             if WINDOWS_FILE_NAMES {
                 assert!(parsed.is_err(), "{name:?}: {parsed:?}");
             } else {
                 assert_eq!(parsed, Ok(vec![name.to_owned()]), "{}", encode(name));
             }
         }
+    }
+
+    /// The usual target borrows from the request (no allocation); every spelling of the
+    /// same path, borrowed or rebuilt, gives the same target.
+    #[test]
+    fn plain_targets_borrow_and_every_spelling_agrees() {
+        for raw in [
+            "/a/b.txt",
+            "/a/b.txt?x=1",
+            "/a/b/",
+            "http://h/a/b.txt",
+            "/x",
+        ] {
+            let t = Target::parse(raw).unwrap();
+            assert!(matches!(t.path, Cow::Borrowed(_)), "{raw}");
+            assert!(t
+                .query
+                .as_ref()
+                .is_none_or(|q| matches!(q, Cow::Borrowed(_))));
+        }
+        let same = [
+            (
+                "/a/b.txt",
+                vec![
+                    "/a//b.txt",
+                    "/./a/b.txt",
+                    "/a/c/../b.txt",
+                    "/a/%62.txt",
+                    "/%61/b.txt#f",
+                ],
+            ),
+            (
+                "/a/b/",
+                vec!["/a/b//", "/a/b/.", "/a/b/c/..", "/a/%62/", "//a/b/"],
+            ),
+            ("/", vec!["/.", "/a/..", "//", "http://h", "http://h?"]),
+        ];
+        for (want, spellings) in same {
+            let want = Target::parse(want).unwrap();
+            for raw in spellings {
+                let mut got = Target::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+                got.query = None;
+                assert_eq!(got, want, "{raw}");
+            }
+        }
+        let t = Target::parse("/a%2Fb/c?q=\\").unwrap();
+        assert_eq!(t.segment_list(), ["a", "b", "c"]);
+        assert_eq!(t.query.as_deref(), Some("q=%5C"));
+        let mut t = Target::parse("/a/b.html").unwrap();
+        t.map_last(|l| l.replace(".html", ""));
+        assert_eq!(t.encoded_path(false), "/a/b");
+        t.pop();
+        t.pop();
+        assert_eq!((t.encoded_path(false), t.last()), ("/".to_string(), None));
     }
 
     /// Property: whatever the client sends, an accepted target's segments, joined onto a
@@ -714,7 +872,7 @@ mod tests {
                 continue;
             };
             accepted[usize::from(windows_names)] += 1;
-            for s in &t.segments {
+            for s in t.segments() {
                 assert!(!s.is_empty() && s != "." && s != "..", "{raw:?} → {s:?}");
                 assert!(!s.contains(['/', '\0']), "{raw:?} → {s:?}");
                 // What Windows would alias, checked apart from `windows.rs`'s own rules.
@@ -732,7 +890,7 @@ mod tests {
             // `C:` as separator and drive, which the Unix rules keep as plain bytes.
             if windows_names || !WINDOWS_FILE_NAMES {
                 let root = std::path::Path::new("/srv/root");
-                let path = t.segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
+                let path = t.segments().fold(root.to_path_buf(), |p, s| p.join(s));
                 assert!(path.starts_with(root), "{raw:?}");
                 assert!(
                     !path
@@ -749,5 +907,13 @@ mod tests {
             accepted.iter().all(|&n| n > 500),
             "generator too hostile to test much: {accepted:?}"
         );
+    }
+}
+
+#[cfg(test)]
+impl Target<'_> {
+    /// The segments as owned strings, to compare in tests.
+    pub(crate) fn segment_list(&self) -> Vec<String> {
+        self.segments().map(str::to_owned).collect()
     }
 }

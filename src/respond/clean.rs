@@ -19,36 +19,32 @@ const HTML: &str = ".html";
 
 /// The target a miss is retried as: the last segment with `.html` appended. `None` for a
 /// directory URL (trailing slash), the root, or a name already ending in `.html`.
-pub(crate) fn with_html(target: &Target) -> Option<Target> {
-    let last = target.segments.last()?;
+pub(crate) fn with_html(target: &Target) -> Option<Target<'static>> {
+    let last = target.last()?;
     if target.trailing_slash || last.ends_with(HTML) {
         return None;
     }
-    let mut mapped = target.clone();
-    if let Some(last) = mapped.segments.last_mut() {
-        last.push_str(HTML);
-    }
+    let mut mapped = target.clone().into_owned();
+    mapped.map_last(|last| format!("{last}{HTML}"));
     Some(mapped)
 }
 
 /// Where a request for an `.html` file is redirected: the name without `.html`, or, for
 /// the index file (`index`, when it ends in `.html`), its directory with a slash. `None`
 /// for a directory URL, a name that is only `.html`, or any other name.
-pub(crate) fn without_html(target: &Target, index: &str) -> Option<Target> {
-    let last = target.segments.last()?;
+pub(crate) fn without_html(target: &Target, index: &str) -> Option<Target<'static>> {
+    let last = target.last()?;
     if target.trailing_slash {
         return None;
     }
     let stem = last.strip_suffix(HTML).filter(|stem| !stem.is_empty())?;
-    let mut clean = target.clone();
+    let mut clean = target.clone().into_owned();
     if last == index {
-        clean.segments.pop();
+        clean.pop();
         clean.trailing_slash = true;
     } else {
         let stem = stem.to_owned();
-        if let Some(last) = clean.segments.last_mut() {
-            *last = stem;
-        }
+        clean.map_last(|_| stem);
     }
     Some(clean)
 }
@@ -93,7 +89,7 @@ fn leads_back(ctx: &Context, root: &Path, clean: &Target) -> bool {
 mod tests {
     use super::*;
 
-    fn target(raw: &str) -> Target {
+    fn target(raw: &str) -> Target<'_> {
         Target::parse(raw).unwrap()
     }
 

@@ -8,7 +8,7 @@ use crate::http::request::Head;
 use crate::http::target::Target;
 use crate::respond::context::Context;
 use crate::respond::{file, live, lookup, Found, Opened};
-use crate::response::{Response, Status};
+use crate::response::{Fields, Response, Status};
 
 /// The page served, with status 404, for any path that is not found, when it exists.
 const NOT_FOUND_PAGE: &str = "404.html";
@@ -27,7 +27,7 @@ pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Ta
             Some(body) => Response {
                 status: Status::NotFound,
                 content_type: Some("text/html; charset=utf-8".into()),
-                headers: vec![("Cache-Control", "no-cache".into())],
+                headers: Fields::from([("Cache-Control", "no-cache".into())]),
                 body,
             },
             None => live::inject::own_page(
@@ -40,9 +40,11 @@ pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Ta
     if ctx.config.spa {
         // Whether a dotted path gets the app or a 404 depends on Accept: one Vary field
         // lists both when the file's encoding varies too.
-        match resp.headers.iter_mut().find(|(name, _)| *name == "Vary") {
-            Some((_, value)) => value.to_mut().push_str(", Accept"),
-            None => resp.headers.push(("Vary", "Accept".into())),
+        let vary = resp.headers.iter_mut().find(|(name, _)| *name == "Vary");
+        if let Some((_, value)) = vary {
+            value.push_str(", Accept");
+        } else {
+            resp.headers.push(("Vary", "Accept".into()));
         }
     }
     resp
@@ -50,11 +52,7 @@ pub(crate) fn not_found(head: &Head<'_>, ctx: &Context, root: &Path, target: &Ta
 
 /// A file at the top of the root, by the usual rules (hidden names, symlinks).
 fn top_file(ctx: &Context, root: &Path, name: &str) -> Option<Opened> {
-    let target = Target {
-        segments: vec![name.to_owned()],
-        trailing_slash: false,
-        query: None,
-    };
+    let target = Target::from_segments([name], false);
     match lookup(ctx, root, &target) {
         Found::File(opened) => Some(opened),
         _ => None,
@@ -64,13 +62,10 @@ fn top_file(ctx: &Context, root: &Path, name: &str) -> Option<Opened> {
 /// A browser navigating, not a missing asset: no file extension in the last segment, or
 /// HTML explicitly accepted. Hidden paths never fall back.
 fn looks_like_navigation(head: &Head<'_>, target: &Target) -> bool {
-    if target.segments.iter().any(|s| s.starts_with('.')) {
+    if target.segments().any(|s| s.starts_with('.')) {
         return false;
     }
-    let no_extension = target
-        .segments
-        .last()
-        .is_none_or(|last| !last.contains('.'));
+    let no_extension = target.last().is_none_or(|last| !last.contains('.'));
     no_extension
         || head
             .header("accept")

@@ -5,23 +5,24 @@
 //! decides status, headers and which bytes are sent. It writes nothing.
 
 use std::borrow::Cow;
+use std::fmt::Write;
 use std::fs::Metadata;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::config::DEFAULT_CACHE_CONTROL;
 use crate::http::conditional::{evaluate, if_range_allows, Conditions, Precondition, Validators};
 use crate::http::date::HttpDate;
 use crate::http::encoding::{ranked, Coding};
 use crate::http::mime;
 use crate::http::range::{decide, ByteRange, RangeDecision};
 use crate::http::request::Head;
+use crate::inline::ShortString;
 use crate::respond::context::Context;
 use crate::respond::live;
-use crate::respond::resolve::sidecar;
+use crate::respond::resolve::{self, sidecar};
 use crate::respond::Opened;
 use crate::response::Source;
-use crate::response::{Body, Part, Response, Status};
+use crate::response::{Body, Fields, Part, Response, Status};
 
 /// The representation chosen for a request.
 struct Chosen {
@@ -32,9 +33,6 @@ struct Chosen {
     /// Sidecars may be served in its place, so the response depends on Accept-Encoding.
     varies: bool,
 }
-
-/// The header fields of a file response, in the order they are sent.
-pub(crate) type Fields = Vec<(&'static str, Cow<'static, str>)>;
 
 /// The file representation stage: the response to a GET or HEAD for `opened`, a regular
 /// file below `root`. Selection, then preconditions, then the range.
@@ -60,20 +58,15 @@ pub(crate) fn represent(head: &Head<'_>, ctx: &Context, root: &Path, opened: Ope
 /// The fields a 200, 206 and 304 all carry (RFC 9110 §15.4.5): validators, caching, and
 /// `Vary` when sidecars may be chosen.
 pub(crate) fn validator_fields(ctx: &Context, validators: &Validators, varies: bool) -> Fields {
-    let mut headers: Fields = Vec::with_capacity(8);
-    headers.push(("ETag", validators.etag.clone().into()));
+    let mut headers = Fields::new();
+    headers.push(("ETag", validators.etag.clone()));
     if let Some(secs) = validators.last_modified {
-        headers.push(("Last-Modified", HttpDate(secs).to_string().into()));
+        let mut date = ShortString::new();
+        // Writing into a ShortString cannot fail.
+        let _ = write!(date, "{}", HttpDate(secs));
+        headers.push(("Last-Modified", date));
     }
-    let cache_control = &ctx.config.cache_control;
-    headers.push((
-        "Cache-Control",
-        if cache_control == DEFAULT_CACHE_CONTROL {
-            Cow::Borrowed(DEFAULT_CACHE_CONTROL)
-        } else {
-            Cow::Owned(cache_control.clone())
-        },
-    ));
+    headers.push(("Cache-Control", ctx.config.cache_control.as_str().into()));
     if varies {
         headers.push(("Vary", "Accept-Encoding".into()));
     }
@@ -180,7 +173,7 @@ pub(crate) fn preconditions(
         Precondition::NotModified => Response {
             status: Status::NotModified,
             content_type: None,
-            headers: Vec::new(),
+            headers: Fields::new(),
             body: Body::None,
         },
         Precondition::Failed => Response::error(Status::PreconditionFailed),
@@ -198,7 +191,19 @@ fn choose(
     content_type: &str,
 ) -> Chosen {
     let Opened { source, meta, path } = opened;
-    let meta = &meta;
+    let chosen = choose_for(head, ctx, root, (source, &meta, &path), content_type);
+    resolve::give_back(path);
+    chosen
+}
+
+/// [`choose`] for the file `path`, opened as `source` with metadata `meta`.
+fn choose_for(
+    head: &Head<'_>,
+    ctx: &Context,
+    root: &Path,
+    (source, meta, path): (Source, &Metadata, &Path),
+    content_type: &str,
+) -> Chosen {
     let identity = |source: Source, varies: bool| Chosen {
         len: meta.len(),
         validators: Validators::new(meta.len(), meta.modified().ok(), ""),
@@ -215,7 +220,7 @@ fn choose(
     let accept = head.header("accept-encoding").unwrap_or("");
     for coding in ranked(accept) {
         let policy = ctx.rules.policy;
-        let Some(found) = sidecar(root, &path, coding.extension(), policy) else {
+        let Some(found) = sidecar(root, path, coding.extension(), policy) else {
             continue;
         };
         // A sidecar older than its file is stale: the plain file is the truth.

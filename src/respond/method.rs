@@ -5,7 +5,7 @@
 //! It looks at nothing but the head.
 
 use crate::http::request::{is_token, trim_ows, Head};
-use crate::response::{Body, Response, Status};
+use crate::response::{Body, Fields, Response, Status};
 
 /// Methods we know and refuse with 405; any other token gets 501.
 const KNOWN_METHODS: &[&str] = &[
@@ -49,7 +49,7 @@ fn preflight(head: &Head<'_>) -> Response {
     let mut resp = Response {
         status: Status::NoContent,
         content_type: None,
-        headers: vec![("Allow", ALLOW_CORS.into())],
+        headers: Fields::from([("Allow", ALLOW_CORS.into())]),
         body: Body::None,
     };
     if head.header("access-control-request-method").is_some() {

@@ -12,7 +12,7 @@ use crate::http::request::Head;
 use crate::http::target::{percent_encode_into, Target};
 use crate::respond::file::preconditions;
 use crate::respond::listing::{Entry, Listing};
-use crate::response::{Body, Response, Status};
+use crate::response::{Body, Fields, Response, Status};
 
 /// The listing stage: JSON when the client asks for it, else HTML; with a weak ETag,
 /// so a revalidation that finds the directory unchanged costs a 304, not the page.
@@ -22,7 +22,7 @@ pub(crate) fn render(head: &Head<'_>, target: &Target, listing: &Listing) -> Res
     let accept = head.header("accept").unwrap_or("");
     let wants_json = q_of(accept, "application/json") > q_of(accept, "text/html");
     let mut url_path = String::from("/");
-    for seg in &target.segments {
+    for seg in target.segments() {
         url_path.push_str(seg);
         url_path.push('/');
     }
@@ -32,16 +32,16 @@ pub(crate) fn render(head: &Head<'_>, target: &Target, listing: &Listing) -> Res
         Format::Html
     };
     let validators = Validators {
-        etag: etag(&url_path, listing, format),
+        etag: etag(&url_path, listing, format).into(),
         last_modified: None,
     };
     // RFC 9110 §15.4.5: a 304 carries the ETag, Cache-Control and Vary a 200 would. A weak
     // tag never matches If-Match, which compares strongly (§13.1.1): 412.
-    let mut headers = vec![
-        ("ETag", validators.etag.clone().into()),
+    let mut headers = Fields::from([
+        ("ETag", validators.etag.clone()),
         ("Cache-Control", "no-cache".into()),
         ("Vary", "Accept".into()),
-    ];
+    ]);
     if let Some(resp) = preconditions(head, &validators, &mut headers) {
         return resp;
     }

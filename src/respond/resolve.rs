@@ -5,6 +5,7 @@
 //! knows: directories, index files, symlinks that lead out of the root (by the rules of
 //! `policy.rs`), non-regular files. It opens nothing: `open.rs` verifies what is opened.
 
+use std::cell::Cell;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -51,11 +52,13 @@ pub struct Rules {
 /// `Status::from_io_error` (permission denied → 403, others → 500).
 pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolved> {
     let policy = rules.policy;
-    if !policy.hidden && target.segments.iter().any(|s| is_hidden(s)) {
+    if !policy.hidden && target.segments().any(is_hidden) {
         return Ok(Resolved::NotFound);
     }
-    let mut path = root.to_path_buf();
-    path.extend(&target.segments);
+    let mut path = SPARE.take().unwrap_or_default();
+    path.as_mut_os_string().clear();
+    path.push(root);
+    path.extend(target.segments());
     let Some(meta) = stat_allowed(&path, root, policy)? else {
         return Ok(Resolved::NotFound);
     };
@@ -82,6 +85,20 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
         return Ok(Resolved::NotFound);
     }
     Ok(Resolved::File { meta, path })
+}
+
+thread_local! {
+    /// A path buffer a finished request gave back ([`give_back`]): the next lookup on
+    /// this thread builds its path in it, so a keep-alive request allocates no path.
+    static SPARE: Cell<Option<PathBuf>> = const { Cell::new(None) };
+}
+
+/// Hands a path [`resolve`] made, and that is no longer needed, back for the next lookup
+/// on this thread; a long one is dropped, so an idle thread keeps at most 4 KiB.
+pub(crate) fn give_back(path: PathBuf) {
+    if path.capacity() <= 4096 {
+        SPARE.set(Some(path));
+    }
 }
 
 /// A precompressed sidecar (`FILE.br`, `FILE.gz`) that exists and may be served.

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::http::request::Head;
 use crate::http::target::{percent_decode, Target};
 use crate::respond::context::Context;
-use crate::response::{Body, Response, Status};
+use crate::response::{Body, Fields, Response, Status};
 pub(crate) use watch::Watch;
 
 /// The reserved directory, first segment of every live path.
@@ -30,19 +30,20 @@ const SCRIPT: &str = include_str!("live.js");
 
 /// Whether `target` is under the reserved directory (only reserved with `--live`).
 pub(crate) fn is_reserved(ctx: &Context, target: &Target) -> bool {
-    ctx.config.live && target.segments.first().is_some_and(|s| s == RESERVED)
+    ctx.config.live && target.segments().next() == Some(RESERVED)
 }
 
 /// The answer for a reserved path: the script, the event stream, or 404.
 pub(crate) fn reserved(head: &Head<'_>, ctx: &Context, root: &Path, target: &Target) -> Response {
-    let name = match (&target.segments[..], target.trailing_slash) {
-        ([_, name], false) => name.as_str(),
+    let mut segments = target.segments();
+    let name = match (segments.nth(1), segments.next(), target.trailing_slash) {
+        (Some(name), None, false) => name,
         _ => "",
     };
     let ok = |content_type: &'static str, body| Response {
         status: Status::Ok,
         content_type: Some(content_type.into()),
-        headers: vec![("Cache-Control", "no-store".into())],
+        headers: Fields::from([("Cache-Control", "no-store".into())]),
         body,
     };
     match name {
@@ -84,13 +85,13 @@ pub(crate) fn since(query: &str) -> Option<SystemTime> {
 
 /// The URL paths in the query's `p` parameters (each percent-encoded once more by the
 /// script), at most [`watch::MAX_URLS`]; a malformed one is skipped.
-pub(crate) fn reported(query: &str) -> Vec<Target> {
+pub(crate) fn reported(query: &str) -> Vec<Target<'static>> {
     query
         .split('&')
         .filter_map(|pair| pair.strip_prefix("p="))
-        .filter_map(|value| String::from_utf8(percent_decode(value).ok()?).ok())
+        .filter_map(|value| String::from_utf8(percent_decode(value).ok()?.into_owned()).ok())
         .filter(|path| path.starts_with('/'))
-        .filter_map(|path| Target::parse(&path).ok())
+        .filter_map(|path| Target::parse(&path).ok().map(Target::into_owned))
         .take(watch::MAX_URLS)
         .collect()
 }

@@ -80,11 +80,11 @@ impl Watch {
             missed: false,
         };
         for target in urls.iter().take(MAX_URLS) {
-            if !rules.policy.hidden && target.segments.iter().any(|s| is_hidden(s)) {
+            if !rules.policy.hidden && target.segments().any(is_hidden) {
                 continue;
             }
             let mut at = root.to_path_buf();
-            at.extend(&target.segments);
+            at.extend(target.segments());
             match resolve(root, target, rules) {
                 Ok(Resolved::File { path, .. }) => {
                     let css = (mime::content_type(&path).starts_with("text/css"))

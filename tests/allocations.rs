@@ -1,0 +1,298 @@
+//! Heap allocations per request on the hot path, counted.
+//!
+//! THE ONLY `unsafe` IN SERVEDIR. This test binary installs a counting global allocator
+//! (`unsafe impl GlobalAlloc`, delegating every call to `std::alloc::System`); it is a
+//! crate of its own so that the library and the binary stay `#![forbid(unsafe_code)]`.
+//!
+//! The server runs in-process (thread mode, through the library) and is driven over a
+//! real loopback socket by a client that itself never allocates (fixed buffers, one
+//! request written from a constant). Every allocation in the process while the requests
+//! are served is counted, whichever thread makes it, so the numbers are an upper bound
+//! on the server's own.
+//!
+//! Printed: allocations per request for each request shape (run with `--nocapture` to
+//! see them). Asserted: the hot path (a keep-alive GET of a cached small file, and a 304
+//! for it) allocates nothing per request. A small slack (one allocation per
+//! [`SLACK_PER`] requests) allows for the server's once-a-second work that may fall
+//! inside the window (the file cache reads a copy again after a second).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use servedir::{Config, Server};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
+// counter is an atomic add and touches no memory the allocator hands out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace::note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace::note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// `SERVEDIR_ALLOC_TRACE=1`: prints where the counted allocations come from (each
+/// distinct backtrace once, with its count), to find what to remove.
+mod trace {
+    use std::cell::Cell;
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+
+    pub static ON: AtomicBool = AtomicBool::new(false);
+    static SEEN: Mutex<Option<HashMap<String, u64>>> = Mutex::new(None);
+    thread_local!(static INSIDE: Cell<bool> = const { Cell::new(false) });
+
+    pub fn note() {
+        if !ON.load(Ordering::Relaxed) || INSIDE.with(|i| i.replace(true)) {
+            return;
+        }
+        let bt = std::backtrace::Backtrace::force_capture().to_string();
+        if let Ok(mut seen) = SEEN.lock() {
+            *seen.get_or_insert_with(HashMap::new).entry(bt).or_default() += 1;
+        }
+        INSIDE.with(|i| i.set(false));
+    }
+
+    pub fn start() {
+        ON.store(
+            std::env::var_os("SERVEDIR_ALLOC_TRACE").is_some(),
+            Ordering::SeqCst,
+        );
+    }
+
+    pub fn finish() {
+        ON.store(false, Ordering::SeqCst);
+        let Some(seen) = SEEN.lock().unwrap().take() else {
+            return;
+        };
+        for (bt, n) in seen {
+            // Each frame is a symbol line, then "at FILE:LINE": keep servedir's own.
+            let lines: Vec<&str> = bt.lines().map(str::trim).collect();
+            let frames: Vec<String> = lines
+                .windows(2)
+                .filter(|w| w[1].starts_with("at ./src/"))
+                .map(|w| format!("  {} {}", w[1], w[0]))
+                .take(5)
+                .collect();
+            println!("--- {n} allocations from:\n{}", frames.join("\n"));
+        }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Requests counted per shape (after a warm-up of the same size).
+const N: u64 = 2000;
+/// At most one allocation per this many requests is tolerated on the hot path.
+const SLACK_PER: u64 = 200;
+
+const BODY: &[u8] = &[b'x'; 1024];
+
+struct Site {
+    root: PathBuf,
+}
+
+impl Site {
+    /// A root with one 1 KiB file, left alone long enough for the file cache to keep it
+    /// (it keeps only files unchanged for a second: their change time, which no one can
+    /// set back, must be that old).
+    fn new(tag: &str) -> Site {
+        let root =
+            std::env::temp_dir().join(format!("servedir-alloc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let file = root.join("index.html");
+        std::fs::write(&file, BODY).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        Site { root }
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Sends `request` and reads one response into `buf` without allocating; returns the
+/// status and the body's length.
+fn exchange(s: &mut TcpStream, request: &[u8], buf: &mut [u8]) -> (usize, usize) {
+    s.write_all(request).unwrap();
+    let mut have = 0;
+    loop {
+        let n = s.read(&mut buf[have..]).unwrap();
+        assert!(n > 0, "server closed the connection");
+        have += n;
+        if let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = &buf[..end];
+            let status = parse_num(&head[9..12]);
+            let length = head
+                .split(|&b| b == b'\n')
+                .find_map(|line| {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let colon = line.iter().position(|&b| b == b':')?;
+                    line[..colon]
+                        .eq_ignore_ascii_case(b"content-length")
+                        .then(|| parse_num(line[colon + 1..].trim_ascii()))
+                })
+                .unwrap_or(0);
+            let bodyless = status == 304 || request.starts_with(b"HEAD");
+            let want = end + 4 + if bodyless { 0 } else { length };
+            while have < want {
+                let n = s.read(&mut buf[have..want]).unwrap();
+                assert!(n > 0, "server closed mid-body");
+                have += n;
+            }
+            assert_eq!(have, want, "more bytes than one response");
+            return (status, if bodyless { 0 } else { length });
+        }
+    }
+}
+
+fn parse_num(digits: &[u8]) -> usize {
+    digits
+        .iter()
+        .fold(0, |n, &d| n * 10 + usize::from(d.wrapping_sub(b'0')))
+}
+
+/// The tests run one at a time: the counter counts every thread of the process.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Serves `N` warm-up and then `N` counted requests of one shape on one keep-alive
+/// connection; returns allocations per counted request.
+fn per_request(config: Config, request: &[u8], want_status: usize, want_len: usize) -> f64 {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let server = Server::bind(config).unwrap();
+    let handle = server.spawn().unwrap();
+    let mut s = TcpStream::connect(handle.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    for _ in 0..N {
+        assert_eq!(exchange(&mut s, request, &mut buf), (want_status, want_len));
+    }
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    trace::start();
+    for _ in 0..N {
+        let got = exchange(&mut s, request, &mut buf);
+        if got != (want_status, want_len) {
+            panic!("got {got:?}, want {:?}", (want_status, want_len));
+        }
+    }
+    let counted = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    trace::finish();
+    drop(s);
+    handle.shutdown().unwrap();
+    counted as f64 / N as f64
+}
+
+fn config(site: &Site) -> Config {
+    Config {
+        root: site.root.clone(),
+        port: 0,
+        ..Config::default()
+    }
+}
+
+fn etag(site: &Site) -> String {
+    let server = Server::bind(config(site)).unwrap();
+    let handle = server.spawn().unwrap();
+    let mut s = TcpStream::connect(handle.local_addr()).unwrap();
+    let mut buf = vec![0u8; 8192];
+    s.write_all(b"HEAD /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut have = 0;
+    while let Ok(n @ 1..) = s.read(&mut buf[have..]) {
+        have += n;
+    }
+    let head = String::from_utf8_lossy(&buf[..have]).into_owned();
+    handle.shutdown().unwrap();
+    head.lines()
+        .find_map(|l| {
+            l.strip_prefix("ETag: ")
+                .or_else(|| l.strip_prefix("etag: "))
+        })
+        .expect("an ETag")
+        .to_string()
+}
+
+fn report(what: &str, per: f64) {
+    println!("allocations per request, {what}: {per:.3}");
+}
+
+#[test]
+fn a_cached_small_file_is_served_without_allocating() {
+    let site = Site::new("get");
+    let request = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n\r\n";
+    let per = per_request(config(&site), request, 200, BODY.len());
+    report("keep-alive GET, cached 1 KiB file", per);
+    assert!(
+        per <= 1.0 / SLACK_PER as f64,
+        "{per} allocations per request"
+    );
+}
+
+#[test]
+fn a_304_is_answered_without_allocating() {
+    let site = Site::new("304");
+    let tag = etag(&site);
+    let request = format!(
+        "GET /index.html HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: {tag}\r\nAccept: */*\r\n\r\n"
+    );
+    let per = per_request(config(&site), request.as_bytes(), 304, 0);
+    report("keep-alive GET answered 304", per);
+    assert!(
+        per <= 1.0 / SLACK_PER as f64,
+        "{per} allocations per request"
+    );
+}
+
+#[test]
+fn the_access_log_costs_no_allocation_per_request() {
+    let site = Site::new("log");
+    let request = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: alloc-test\r\n\r\n";
+    let per = per_request(
+        Config {
+            access_log: true,
+            ..config(&site)
+        },
+        request,
+        200,
+        BODY.len(),
+    );
+    report("keep-alive GET with the access log on", per);
+    assert!(
+        per <= 1.0 / SLACK_PER as f64,
+        "{per} allocations per request"
+    );
+}
