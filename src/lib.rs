@@ -79,6 +79,7 @@
 #![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 mod cli;
+mod clock;
 mod command;
 mod config;
 mod connection;

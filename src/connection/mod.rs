@@ -11,7 +11,7 @@
 use std::cell::Cell;
 use std::io;
 use std::net::{Shutdown, TcpStream};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 mod events;
 mod fault;
@@ -27,7 +27,6 @@ use crate::connection::paced::Paced;
 use crate::connection::reading::linger_close;
 use crate::connection::record::Trace;
 use crate::fault::Fault;
-use crate::http::date::unix_secs;
 use crate::http::framing::BodyPlan;
 use crate::http::request::{parse_head, Head, Parsed};
 use crate::http::status::Status;
@@ -118,6 +117,8 @@ impl Connection<'_> {
     /// Answers the complete head at the start of `buf` (`len` bytes long) and removes
     /// it, and its body, from `buf`. Returns whether the connection may persist.
     fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
+        // The request's one clock reading (`clock.rs`): Date, the log, the file cache.
+        crate::clock::tick();
         let limits = &self.ctx.config.limits;
         let head = match parse_head(&buf[..len], limits.max_head_bytes, limits.max_headers) {
             Ok(Parsed::Complete { head, .. }) => head,
@@ -211,6 +212,7 @@ impl Connection<'_> {
     /// the next request would start. `why` names the defect for the operator's log; the
     /// client only ever sees the status page.
     fn reject(&mut self, raw: &[u8], status: Status, why: Option<&'static str>) {
+        crate::clock::tick();
         if let Some(why) = why {
             self.report_defect(status, why);
         }
@@ -323,8 +325,9 @@ fn take_events(resp: &mut Response) -> Option<Box<Watch>> {
     }
 }
 
+/// The current request's time in Unix seconds (`clock.rs`: no clock read of its own).
 fn now_secs() -> u64 {
-    unix_secs(SystemTime::now()).unwrap_or(0)
+    crate::clock::unix_secs(crate::clock::recent())
 }
 
 /// Writes a complete response on a connection that gets nothing else (e.g. 503 at the
@@ -332,7 +335,7 @@ fn now_secs() -> u64 {
 pub(crate) fn refuse(stream: &TcpStream, status: Status, ctx: &Context) {
     let resp = Response::error(status).with("Retry-After", "1");
     let wire = Wire {
-        now: now_secs(),
+        now: crate::clock::unix_secs(crate::clock::tick()),
         persistence: Persistence::Close,
         body: true,
         cut: None,

@@ -25,10 +25,9 @@ const TIMEOUT_SLACK: Duration = Duration::from_millis(100);
 impl Connection<'_> {
     /// Sets the socket's read timeout to about `want` (see [`TIMEOUT_SLACK`]).
     pub(super) fn read_timeout(&self, want: Duration) -> io::Result<()> {
-        let close = self
-            .read_timeout
-            .get()
-            .is_some_and(|cur| cur.abs_diff(want) <= TIMEOUT_SLACK && cur <= want + TIMEOUT_SLACK);
+        let close = self.read_timeout.get().is_some_and(|cur| {
+            cur.abs_diff(want) <= TIMEOUT_SLACK && cur <= want.saturating_add(TIMEOUT_SLACK)
+        });
         if !close {
             self.stream
                 .set_read_timeout(Some(want.max(Duration::from_millis(1))))?;
@@ -42,40 +41,54 @@ impl Connection<'_> {
     /// The first request of a connection must arrive whole within the head timeout.
     /// Later ones may idle for the keep-alive timeout, then have the head timeout from
     /// their first byte. Pipelined bytes already in `buf` count as that first byte.
+    ///
+    /// The clock is read only when a wait needs a deadline (issue 17: a head that arrives
+    /// in one read, as nearly all do, costs no clock read): the first request's deadline
+    /// starts with the connection, so it is read at once; a later request idles under
+    /// the socket's timeout alone, and its head deadline is read when a read leaves the
+    /// head incomplete. Where shutdown cannot wake a read, an idle wait is measured too.
     pub(super) fn wait_for_head(&self, buf: &mut Vec<u8>, first: bool) -> Result<usize, End> {
         let limits = &self.ctx.config.limits;
         let mut started = !buf.is_empty();
-        let mut deadline = crate::config::deadline(
-            Instant::now(),
-            if first || started {
+        let measured = first || started || !crate::platform::SHUTDOWN_WAKES_READS;
+        let mut deadline = measured.then(|| {
+            let timeout = if first || started {
                 limits.head_timeout
             } else {
                 limits.keep_alive_timeout
-            },
-        );
+            };
+            crate::config::deadline(Instant::now(), timeout)
+        });
         loop {
             match head_len(buf, limits.max_head_bytes) {
                 Ok(Some(len)) => return Ok(len),
                 Ok(None) => {}
                 Err(e) => return Err(End::Answer(e.status(), Some(e.as_str()))),
             }
-            let now = Instant::now();
-            if now >= deadline {
-                // RFC 9110 §15.5.9: 408 only when a request had begun.
-                return Err(if started {
-                    End::Answer(Status::RequestTimeout, None)
-                } else {
-                    End::Quiet
-                });
+            if started && deadline.is_none() {
+                // Begun but incomplete: the head timeout runs from (about) its first byte.
+                deadline = Some(crate::config::deadline(Instant::now(), limits.head_timeout));
             }
-            // Where shutdown cannot wake this read, an idle connection (the kind a browser
-            // keeps) looks at the stop flag now and then; one sending its head is left to
-            // its deadline, so that a flood of slow clients costs no wake-ups.
-            let _ = self.read_timeout(if crate::platform::SHUTDOWN_WAKES_READS || started {
-                deadline - now
-            } else {
-                (deadline - now).min(crate::platform::STOP_POLL)
-            });
+            let wait = match deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(expired(started));
+                    }
+                    // Where shutdown cannot wake this read, an idle connection (the kind a
+                    // browser keeps) looks at the stop flag now and then; one sending its
+                    // head is left to its deadline, so that a flood of slow clients costs
+                    // no wake-ups.
+                    if crate::platform::SHUTDOWN_WAKES_READS || started {
+                        deadline - now
+                    } else {
+                        (deadline - now).min(crate::platform::STOP_POLL)
+                    }
+                }
+                // Idle between requests: the socket's timeout is the whole wait.
+                None => limits.keep_alive_timeout.min(crate::config::FAR_FUTURE),
+            };
+            let _ = self.read_timeout(wait);
             let old = buf.len();
             buf.resize(old + READ_CHUNK, 0);
             let read = (&mut &*self.stream).read(&mut buf[old..]);
@@ -84,16 +97,20 @@ impl Connection<'_> {
                 Ok(0) => return Err(End::Quiet),
                 Ok(_) => {
                     if !started && !first {
-                        deadline = crate::config::deadline(Instant::now(), limits.head_timeout);
+                        // The idle wait is over; the head's own deadline, if it needs one,
+                        // is read at the top of the loop.
+                        deadline = None;
                     }
                     started = true;
                 }
-                // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                    if self.stop.is_set() {
-                        return Err(End::Quiet);
-                    }
+                Err(e) if self.stop.is_set() && (is_timeout(&e) || is_interrupted(&e)) => {
+                    return Err(End::Quiet)
                 }
+                // Unmeasured, the socket's timeout was the whole idle wait (it may be set
+                // up to TIMEOUT_SLACK short of it).
+                Err(e) if deadline.is_none() && is_timeout(&e) => return Err(End::Quiet),
+                // Unix reports SO_RCVTIMEO expiry as WouldBlock: loop to the deadline check.
+                Err(e) if is_timeout(&e) || is_interrupted(&e) => {}
                 Err(_) => return Err(End::Quiet),
             }
         }
@@ -152,6 +169,20 @@ impl Connection<'_> {
         }
         Ok(())
     }
+}
+
+/// What a head whose deadline passed gets: RFC 9110 §15.5.9, 408 only when a request had
+/// begun; an idle connection just closes.
+fn expired(started: bool) -> End {
+    if started {
+        End::Answer(Status::RequestTimeout, None)
+    } else {
+        End::Quiet
+    }
+}
+
+fn is_interrupted(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Interrupted
 }
 
 /// Half-closes, then reads and drops what the client still sends, for a bounded time.

@@ -681,6 +681,20 @@ fn serves_two_requests_with(name: &str, limits: servedir::Limits) {
             (200, &b"hello\n"[..]),
             "{mode:?}"
         );
+        // Waiting for a third request (issue 17: the idle wait once panicked here, after
+        // both answers): the connection stays open rather than ending.
+        let stream = reader.get_mut();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let waited = stream.read(&mut [0u8; 1]);
+        assert!(
+            waited.as_ref().is_err_and(|e| matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            )),
+            "{mode:?}: {waited:?}"
+        );
         handle.shutdown_within(Duration::from_millis(500)).unwrap();
     }
 }
