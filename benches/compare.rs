@@ -1,4 +1,5 @@
-//! `cargo bench --bench compare`: servedir (thread and process mode) against peers on one
+//! `cargo bench --bench compare`: servedir (thread and process mode) against peers (the std
+//! floor, nginx, lighttpd, python's http.server, each when installed) on one
 //! generated docroot, one server under load at a time, on loopback, bounded in time.
 //! Each cell is 3 rounds of 2 s, the rounds alternating between servers, so that noise
 //! from neighbours on a shared machine falls on every server alike.
@@ -111,6 +112,7 @@ fn main() {
     if !quick {
         starters.push(("std floor", Box::new(|| start_floor(&root.0))));
         starters.push(("nginx", Box::new(|| start_nginx(&root.0))));
+        starters.push(("lighttpd", Box::new(|| start_lighttpd(&root.0))));
         starters.push(("python3 http.server", Box::new(|| start_python(&root.0))));
     }
 
@@ -292,7 +294,7 @@ fn print_table(rows: &[Row]) {
     if rows.iter().any(|r| r.server == "std floor") {
         println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
     }
-    for peer in ["nginx", "std floor", "python3 http.server"] {
+    for peer in ["std floor", "nginx", "lighttpd", "python3 http.server"] {
         let ratios: Vec<String> = SCENARIOS
             .iter()
             .filter_map(|sc| {

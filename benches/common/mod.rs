@@ -146,6 +146,27 @@ pub fn start_nginx(root: &Path) -> Option<Running> {
     start_peer(command, "nginx", port, Some(dir))
 }
 
+/// lighttpd with a minimal static config, if installed: one event loop, sendfile, no
+/// access log, keep-alive for as many requests as the bench makes.
+pub fn start_lighttpd(root: &Path) -> Option<Running> {
+    let lighttpd = which("lighttpd")?;
+    let dir = TempDir::new("lighttpd");
+    let port = free_port();
+    let conf = format!(
+        "server.document-root = \"{root}\"\nserver.bind = \"127.0.0.1\"\nserver.port = {port}\n\
+         server.errorlog = \"{d}/error.log\"\nserver.max-keep-alive-requests = 100000\n\
+         server.max-keep-alive-idle = 120\nserver.max-fds = 8192\nserver.max-connections = 4096\n\
+         index-file.names = (\"index.html\")\n\
+         mimetype.assign = (\".html\" => \"text/html\", \".bin\" => \"application/octet-stream\")\n",
+        d = dir.0.display(),
+        root = root.display()
+    );
+    fs::write(dir.0.join("lighttpd.conf"), conf).ok()?;
+    let mut command = Command::new(lighttpd);
+    command.args(["-D", "-f"]).arg(dir.0.join("lighttpd.conf"));
+    start_peer(command, "lighttpd", port, Some(dir))
+}
+
 /// `python3 -m http.server`, if installed.
 pub fn start_python(root: &Path) -> Option<Running> {
     let python = which("python3")?;

@@ -58,15 +58,11 @@ pub fn quality(accept_encoding: &str, coding: Coding) -> u16 {
 
 /// The codings `accept_encoding` allows, the client's favourite first; equal q-values
 /// keep [`Coding::PREFERENCE`] (brotli, then gzip).
-pub fn ranked(accept_encoding: &str) -> Vec<Coding> {
-    let mut allowed: Vec<(u16, Coding)> = Coding::PREFERENCE
-        .iter()
-        .map(|&c| (quality(accept_encoding, c), c))
-        .filter(|&(q, _)| q > 0)
-        .collect();
-    // Stable: ties stay in preference order.
+pub fn ranked(accept_encoding: &str) -> impl Iterator<Item = Coding> {
+    let mut allowed = Coding::PREFERENCE.map(|c| (quality(accept_encoding, c), c));
+    // Stable: ties stay in preference order. (A slice this short is sorted in place.)
     allowed.sort_by_key(|&(q, _)| std::cmp::Reverse(q));
-    allowed.into_iter().map(|(_, c)| c).collect()
+    allowed.into_iter().filter(|&(q, _)| q > 0).map(|(_, c)| c)
 }
 
 /// The q-value (in thousandths) a `#( token [; q=…] )` list such as `Accept` gives to
@@ -168,7 +164,7 @@ mod tests {
             ("identity", &[]),
         ];
         for (header, want) in table {
-            assert_eq!(ranked(header), *want, "{header:?}");
+            assert_eq!(ranked(header).collect::<Vec<_>>(), *want, "{header:?}");
         }
         assert_eq!(quality("gzip;q=0.25", Gzip), 250);
         assert_eq!(quality("*;q=0.3", Brotli), 300);

@@ -5,7 +5,6 @@
 //! decides status, headers and which bytes are sent. It writes nothing.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 use std::fs::Metadata;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,7 +15,6 @@ use crate::http::encoding::{ranked, Coding};
 use crate::http::mime;
 use crate::http::range::{decide, ByteRange, RangeDecision};
 use crate::http::request::Head;
-use crate::inline::ShortString;
 use crate::respond::context::Context;
 use crate::respond::live;
 use crate::respond::resolve::{self, sidecar};
@@ -61,10 +59,10 @@ pub(crate) fn validator_fields(ctx: &Context, validators: &Validators, varies: b
     let mut headers = Fields::new();
     headers.push(("ETag", validators.etag.clone()));
     if let Some(secs) = validators.last_modified {
-        let mut date = ShortString::new();
-        // Writing into a ShortString cannot fail.
-        let _ = write!(date, "{}", HttpDate(secs));
-        headers.push(("Last-Modified", date));
+        let bytes = HttpDate(secs).to_bytes();
+        // An HTTP-date is ASCII.
+        let date = std::str::from_utf8(&bytes).unwrap_or_default();
+        headers.push(("Last-Modified", date.into()));
     }
     headers.push(("Cache-Control", ctx.config.cache_control.as_str().into()));
     if varies {
@@ -225,6 +223,7 @@ fn choose_for(
         };
         // A sidecar older than its file is stale: the plain file is the truth.
         let opened = ctx.files.open(&found.path, &found.meta, root, policy);
+        resolve::give_back(found.path);
         if let Ok(Some((source, sidecar_meta))) = opened {
             if older(&sidecar_meta, meta) {
                 continue;

@@ -5,7 +5,7 @@
 //! knows: directories, index files, symlinks that lead out of the root (by the rules of
 //! `policy.rs`), non-regular files. It opens nothing: `open.rs` verifies what is opened.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -55,8 +55,7 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
     if !policy.hidden && target.segments().any(is_hidden) {
         return Ok(Resolved::NotFound);
     }
-    let mut path = SPARE.take().unwrap_or_default();
-    path.as_mut_os_string().clear();
+    let mut path = spare_path();
     path.push(root);
     path.extend(target.segments());
     let Some(meta) = stat_allowed(&path, root, policy)? else {
@@ -87,17 +86,36 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
     Ok(Resolved::File { meta, path })
 }
 
+/// How many path buffers a thread keeps for its next lookups: the file's, and the
+/// sidecars' looked for beside it.
+const SPARES: usize = 2;
+
 thread_local! {
-    /// A path buffer a finished request gave back ([`give_back`]): the next lookup on
-    /// this thread builds its path in it, so a keep-alive request allocates no path.
-    static SPARE: Cell<Option<PathBuf>> = const { Cell::new(None) };
+    /// Path buffers finished requests gave back ([`give_back`]): the next lookups on
+    /// this thread build their paths in them, so a keep-alive request allocates no path.
+    static SPARE: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Hands a path [`resolve`] made, and that is no longer needed, back for the next lookup
-/// on this thread; a long one is dropped, so an idle thread keeps at most 4 KiB.
+/// An empty path buffer: a spare one if this thread has one.
+fn spare_path() -> PathBuf {
+    let mut path = SPARE
+        .with_borrow_mut(|spare| spare.pop())
+        .unwrap_or_default();
+    path.as_mut_os_string().clear();
+    path
+}
+
+/// Hands a path [`resolve`] or [`sidecar`] made, and that is no longer needed, back for
+/// the next lookups on this thread; a long one is dropped, so an idle thread keeps at
+/// most a few KiB.
 pub(crate) fn give_back(path: PathBuf) {
     if path.capacity() <= 4096 {
-        SPARE.set(Some(path));
+        SPARE.with_borrow_mut(|spare| {
+            if spare.len() < SPARES {
+                spare.reserve_exact(SPARES);
+                spare.push(path);
+            }
+        });
     }
 }
 
@@ -114,19 +132,29 @@ pub struct Sidecar {
 /// regular file and, unless symlinks may be followed, really lie below the root. Any
 /// error means "no sidecar": the plain file is always a correct answer.
 pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Sidecar> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".");
-    name.push(ext);
-    let candidate = PathBuf::from(name);
+    let mut candidate = spare_path().into_os_string();
+    candidate.push(path);
+    candidate.push(".");
+    candidate.push(ext);
+    let candidate = PathBuf::from(candidate);
     // One lstat in the common case: a plain file in a directory already checked.
-    let mut meta = fs::symlink_metadata(&candidate).ok()?;
-    if meta.is_symlink() {
-        meta = stat_allowed(&candidate, root, policy).ok()??;
+    let found = fs::symlink_metadata(&candidate).ok().and_then(|meta| {
+        if meta.is_symlink() {
+            stat_allowed(&candidate, root, policy).ok()?
+        } else {
+            Some(meta)
+        }
+    });
+    match found {
+        Some(meta) if meta.is_file() => Some(Sidecar {
+            path: candidate,
+            meta,
+        }),
+        _ => {
+            give_back(candidate);
+            None
+        }
     }
-    meta.is_file().then_some(Sidecar {
-        path: candidate,
-        meta,
-    })
 }
 
 /// Metadata of `path` (following symlinks), or `None` when it does not exist, or when a
