@@ -326,3 +326,28 @@ fn no_profile_aborts_on_panic() {
         "Cargo.toml sets {settings:?}"
     );
 }
+
+/// Issue 17: the parent now leaves a child's environment as it is unless it must change
+/// it (changing it made std copy the whole environment per connection); a fault channel
+/// the server inherited from elsewhere must still never reach its children.
+#[test]
+fn an_inherited_fault_channel_never_reaches_a_child() {
+    let site = Site::new("inherited-channel");
+    let mut command = Command::new(binary());
+    // Nothing listens on port 1: a child that took this channel would be refused on every
+    // request and say so on stderr.
+    command.env("SERVEDIR_FAULT_CONTROL", "127.0.0.1:1 00112233445566778899aabbccddeeff");
+    let server = TestServer::start_with(command, Mode::Process, &site.root(), &["--quiet"]);
+    for _ in 0..3 {
+        let r = get(&server, "/hello.txt");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || server.children().is_empty()),
+        "children left: {:?}",
+        server.children()
+    );
+    // The parent relays a child's stderr once it is reaped: give it the time to.
+    thread::sleep(Duration::from_millis(100));
+    assert!(!server.stderr().contains("fault rules"), "{}", server.stderr());
+}
