@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+mod direct;
 mod line;
 mod queue;
 mod throttle;
 
+use direct::{write_now, Direct};
 pub use line::{escape_into, format, set_bytes, Entry};
 use queue::{Pushed, Queue};
 pub(crate) use throttle::Throttle;
@@ -23,7 +25,27 @@ pub(crate) use throttle::Throttle;
 /// A line that does not fit in the queue is dropped and counted, and the count is
 /// reported on stderr at most once a second (issue 12 item 4: with stdout on a pipe
 /// nobody read, every connection blocked here holding its slot, then everything got 503).
+///
+/// A process-mode child writes its lines itself while stdout takes them at once, and
+/// starts the queue's writer thread only for the first one it does not (`direct.rs`).
 pub fn emit(line: &[u8]) {
+    if CHILD.load(Ordering::Relaxed) {
+        let mut direct = DIRECT.get_or_init(Direct::open).lock();
+        if let Some(out) = direct.as_mut() {
+            let rest = write_now(out, line);
+            if !rest.is_empty() {
+                // From now on every line goes through the queue, in order: `direct` is
+                // held until this one is queued.
+                *direct = None;
+                queue_access(rest);
+            }
+            return;
+        }
+    }
+    queue_access(line);
+}
+
+fn queue_access(line: &[u8]) {
     let queue = ACCESS.get_or_init(|| {
         Queue::started(
             ACCESS_BYTES,
@@ -115,6 +137,8 @@ const DIAG_BYTES: usize = 64 * 1024;
 pub const WARN_PER_SEC: u32 = 20;
 
 static ACCESS: OnceLock<Arc<Queue>> = OnceLock::new();
+/// A process-mode child's stdout while it writes its lines itself (see [`emit`]).
+static DIRECT: OnceLock<Direct> = OnceLock::new();
 static DIAG: OnceLock<Arc<Queue>> = OnceLock::new();
 
 fn diag() -> &'static Queue {
