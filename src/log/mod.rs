@@ -1,6 +1,7 @@
 //! The log's API: access-log lines to stdout (`emit`), diagnostics to stderr (`warn`),
 //! `flush` before a child exits, and the reporting of dropped lines. Each goes through a
-//! bounded queue (`queue.rs`), so no connection ever waits for the log's reader; the line
+//! bounded queue (`queue.rs`), so no connection ever waits for the log's reader (a
+//! process-mode child first writes its own lines without waiting, `direct.rs`); the line
 //! format is `line.rs`'s; a diagnostic that can repeat per connection goes through a
 //! [`Throttle`] (`throttle.rs`): one line a second.
 
