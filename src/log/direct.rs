@@ -1,8 +1,8 @@
-//! A process-mode child's access log without a writer thread: lines go straight to a
-//! non-blocking stdout of the child's own (`platform::private_stdout`) for as long as it
-//! takes each one at once. The first line it does not take whole hands over, with what
-//! is left of it, to the queue and its writer thread (`queue.rs`), which then write every
-//! later line, so a stalled stdout is handled exactly as before.
+//! A process-mode child's log without writer threads: lines go straight to a stdout (or
+//! stderr) of the child's own that never waits (`platform::private_stdout`) for as long
+//! as it takes each one at once. The first line it does not take whole hands over, with
+//! what is left of it, to the queue and its writer thread (`queue.rs`), which then write
+//! every later line, so a stalled stdout is handled exactly as before.
 //!
 //! Why: a child serves one connection, and starting the writer thread was a tenth of its
 //! CPU (issue 17). Thread mode keeps its one writer: it lives as long as the server.
@@ -15,10 +15,16 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 pub(super) struct Direct(Mutex<Option<File>>);
 
 impl Direct {
-    /// Direct writing when stdout can have a non-blocking description of its own;
-    /// otherwise every line goes to the queue, as in thread mode.
-    pub(super) fn open() -> Direct {
+    /// Direct writing to stdout when it can have a description of the child's own that
+    /// never waits (`platform::private_stdout`); otherwise every line goes to the queue,
+    /// as in thread mode.
+    pub(super) fn stdout() -> Direct {
         Direct(Mutex::new(crate::platform::private_stdout()))
+    }
+
+    /// The same for stderr: a child's diagnostics (its own pipe to the parent).
+    pub(super) fn stderr() -> Direct {
+        Direct(Mutex::new(crate::platform::private_stderr()))
     }
 
     /// The stdout to write to, `None` once lines go through the queue. Held while a line

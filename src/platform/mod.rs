@@ -210,12 +210,19 @@ pub(crate) fn descriptor_path(_file: &File) -> Option<PathBuf> {
 /// shared one non-blocking would change it for the parent and every sibling too).
 /// `None` for a socket (it cannot be opened again), a pipe nobody reads, and on systems
 /// other than Linux.
-#[cfg(target_os = "linux")]
 pub(crate) fn private_stdout() -> Option<File> {
-    use std::os::fd::AsFd;
+    private_output(io::stdout(), "/proc/self/fd/1")
+}
+
+/// Standard error as [`private_stdout`] gives standard output.
+pub(crate) fn private_stderr() -> Option<File> {
+    private_output(io::stderr(), "/proc/self/fd/2")
+}
+
+#[cfg(target_os = "linux")]
+fn private_output(stream: impl std::os::fd::AsFd, path: &str) -> Option<File> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    const STDOUT: &str = "/proc/self/fd/1";
-    let shared = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let shared = File::from(stream.as_fd().try_clone_to_owned().ok()?);
     let meta = shared.metadata().ok()?;
     let kind = meta.file_type();
     if kind.is_file() {
@@ -227,13 +234,13 @@ pub(crate) fn private_stdout() -> Option<File> {
     let own = OpenOptions::new()
         .write(true)
         .custom_flags(NO_BLOCK)
-        .open(STDOUT)
+        .open(path)
         .ok()?;
     same_object(&own.metadata().ok()?, &meta).then_some(own)
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn private_stdout() -> Option<File> {
+fn private_output<T>(_stream: T, _path: &str) -> Option<File> {
     None
 }
 
