@@ -1,6 +1,7 @@
 //! The log's API: access-log lines to stdout (`emit`), diagnostics to stderr (`warn`),
 //! `flush` before a child exits, and the reporting of dropped lines. Each goes through a
-//! bounded queue (`queue.rs`), so no connection ever waits for the log's reader; the line
+//! bounded queue (`queue.rs`), so no connection ever waits for the log's reader (a
+//! process-mode child first writes its own lines without waiting, `direct.rs`); the line
 //! format is `line.rs`'s; a diagnostic that can repeat per connection goes through a
 //! [`Throttle`] (`throttle.rs`): one line a second.
 
@@ -10,10 +11,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+mod direct;
 mod line;
 mod queue;
 mod throttle;
 
+use direct::{write_now, Direct};
 pub use line::{escape_into, format, set_bytes, Entry};
 use queue::{Pushed, Queue};
 pub(crate) use throttle::Throttle;
@@ -23,7 +26,33 @@ pub(crate) use throttle::Throttle;
 /// A line that does not fit in the queue is dropped and counted, and the count is
 /// reported on stderr at most once a second (issue 12 item 4: with stdout on a pipe
 /// nobody read, every connection blocked here holding its slot, then everything got 503).
+///
+/// A process-mode child writes its lines itself while stdout takes them at once, and
+/// starts the queue's writer thread only for the first one it does not (`direct.rs`).
 pub fn emit(line: &[u8]) {
+    child_writes(&DIRECT_OUT, Direct::stdout, line, queue_access);
+}
+
+/// In a process-mode child, writes `line` itself while `direct` takes each line at once
+/// (`direct.rs`); what it does not take, and every later line, goes to `queue`.
+fn child_writes(direct: &OnceLock<Direct>, open: fn() -> Direct, line: &[u8], queue: fn(&[u8])) {
+    if CHILD.load(Ordering::Relaxed) {
+        let mut out = direct.get_or_init(open).lock();
+        if let Some(file) = out.as_mut() {
+            let rest = write_now(file, line);
+            if !rest.is_empty() {
+                // From now on every line goes through the queue, in order: `out` is held
+                // until this one is queued.
+                *out = None;
+                queue(rest);
+            }
+            return;
+        }
+    }
+    queue(line);
+}
+
+fn queue_access(line: &[u8]) {
     let queue = ACCESS.get_or_init(|| {
         Queue::started(
             ACCESS_BYTES,
@@ -42,7 +71,9 @@ pub fn emit(line: &[u8]) {
 
 /// Queues one diagnostic line (`servedir: MESSAGE`) for standard error; never blocks on
 /// stderr. At most [`WARN_PER_SEC`] lines a second are kept; the rest are counted and
-/// the count is reported with the next line that gets through.
+/// the count is reported with the next line that gets through. (A process-mode child
+/// writes its own while its stderr, a pipe to the parent, takes them at once: the parent
+/// passes on a child's first 16 lines, at most one child's a second.)
 pub fn warn(message: fmt::Arguments<'_>) {
     let mut line = Vec::with_capacity(64);
     let _ = writeln!(line, "servedir: {message}");
@@ -60,6 +91,11 @@ pub(crate) fn relay(line: &[u8]) {
 }
 
 fn push_diag(line: &[u8]) {
+    // A child's stderr is its own pipe to the parent, which passes on its first lines.
+    child_writes(&DIRECT_ERR, Direct::stderr, line, queue_diag);
+}
+
+fn queue_diag(line: &[u8]) {
     match diag().push(line) {
         Pushed::Report(n) => push_count(n),
         Pushed::Remind => diag().wake(),
@@ -115,6 +151,9 @@ const DIAG_BYTES: usize = 64 * 1024;
 pub const WARN_PER_SEC: u32 = 20;
 
 static ACCESS: OnceLock<Arc<Queue>> = OnceLock::new();
+/// A process-mode child's stdout and stderr while it writes its lines itself.
+static DIRECT_OUT: OnceLock<Direct> = OnceLock::new();
+static DIRECT_ERR: OnceLock<Direct> = OnceLock::new();
 static DIAG: OnceLock<Arc<Queue>> = OnceLock::new();
 
 fn diag() -> &'static Queue {

@@ -203,6 +203,47 @@ pub(crate) fn descriptor_path(_file: &File) -> Option<PathBuf> {
     None
 }
 
+/// Standard output as a file whose writes never wait for a reader: a regular file as it
+/// is (it shares its offset with the parent's; a disk does not stall the way a reader
+/// can), a pipe or a character device (a terminal, `/dev/null`) opened again through
+/// `/proc/self/fd/1` as a non-blocking description of this process's own (making the
+/// shared one non-blocking would change it for the parent and every sibling too).
+/// `None` for a socket (it cannot be opened again), a pipe nobody reads, and on systems
+/// other than Linux.
+pub(crate) fn private_stdout() -> Option<File> {
+    private_output(io::stdout(), "/proc/self/fd/1")
+}
+
+/// Standard error as [`private_stdout`] gives standard output.
+pub(crate) fn private_stderr() -> Option<File> {
+    private_output(io::stderr(), "/proc/self/fd/2")
+}
+
+#[cfg(target_os = "linux")]
+fn private_output(stream: impl std::os::fd::AsFd, path: &str) -> Option<File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let shared = File::from(stream.as_fd().try_clone_to_owned().ok()?);
+    let meta = shared.metadata().ok()?;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Some(shared);
+    }
+    if !kind.is_fifo() && !kind.is_char_device() {
+        return None;
+    }
+    let own = OpenOptions::new()
+        .write(true)
+        .custom_flags(NO_BLOCK)
+        .open(path)
+        .ok()?;
+    same_object(&own.metadata().ok()?, &meta).then_some(own)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn private_output<T>(_stream: T, _path: &str) -> Option<File> {
+    None
+}
+
 /// The listening socket as a stream, to set the options std only offers on streams
 /// (the socket is the same either way), and back.
 pub(crate) fn with_stream_options(

@@ -326,3 +326,65 @@ fn no_profile_aborts_on_panic() {
         "Cargo.toml sets {settings:?}"
     );
 }
+
+/// Issue 17: the parent now leaves a child's environment as it is unless it must change
+/// it (changing it made std copy the whole environment per connection); a fault channel
+/// the server inherited from elsewhere must still never reach its children.
+#[test]
+fn an_inherited_fault_channel_never_reaches_a_child() {
+    let site = Site::new("inherited-channel");
+    let mut command = Command::new(binary());
+    // Nothing listens on port 1: a child that took this channel would be refused on every
+    // request and say so on stderr.
+    command.env(
+        "SERVEDIR_FAULT_CONTROL",
+        "127.0.0.1:1 00112233445566778899aabbccddeeff",
+    );
+    let server = TestServer::start_with(command, Mode::Process, &site.root(), &["--quiet"]);
+    for _ in 0..3 {
+        let r = get(&server, "/hello.txt");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || server.children().is_empty()),
+        "children left: {:?}",
+        server.children()
+    );
+    // The parent relays a child's stderr once it is reaped: give it the time to.
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        !server.stderr().contains("fault rules"),
+        "{}",
+        server.stderr()
+    );
+}
+
+/// Issue 17: each child started a writer thread for its access-log lines, a tenth of its
+/// CPU; while its stdout (here a pipe the test reads) takes each line at once, the child
+/// writes it itself and runs on one thread. A stalled stdout still gets the writer
+/// thread (robust.rs: `a_stalled_stdout_does_not_hold_process_mode_slots`).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_writes_its_log_lines_without_a_thread_of_its_own() {
+    let site = Site::new("child-log-thread");
+    let server = TestServer::start(Mode::Process, &site.root(), &[]);
+    let stream = server.connect();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    for _ in 0..3 {
+        writer
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut reader, false).status, 200);
+    }
+    let log = server.wait_log_lines(3);
+    assert!(
+        log.lines()
+            .all(|l| l.contains("\"GET /hello.txt HTTP/1.1\" 200 6")),
+        "{log}"
+    );
+    // The connection is still open: its child is alive, with all it has started.
+    let children = server.children();
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(proc_threads(children[0]), 1);
+}
