@@ -12,7 +12,8 @@
 //!
 //! Printed: allocations per request for each request shape (run with `--nocapture` to
 //! see them). Asserted: the hot path (a keep-alive GET of a cached small file, and a 304
-//! for it) allocates nothing per request. A small slack (one allocation per
+//! for it, with a browser's fields) allocates nothing per request, and a new connection
+//! allocates once. A small slack (one allocation per
 //! [`SLACK_PER`] requests) allows for the server's once-a-second work that may fall
 //! inside the window (the file cache reads a copy again after a second).
 
@@ -319,4 +320,42 @@ fn the_access_log_costs_no_allocation_per_request() {
         per <= 1.0 / SLACK_PER as f64,
         "{per} allocations per request"
     );
+}
+
+/// A new connection costs one allocation: the shared handle shutdown ends it by (the
+/// registry of open connections); its thread, reused, keeps its buffers from the last.
+#[test]
+fn a_new_connection_allocates_once() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let site = Site::new("conn");
+    let server = Server::bind(config(&site)).unwrap();
+    let handle = server.spawn().unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let request = format!("GET /index.html HTTP/1.1\r\n{BROWSER}Connection: close\r\n\r\n");
+    let mut one = || {
+        let mut s = TcpStream::connect(handle.local_addr()).unwrap();
+        assert_eq!(
+            exchange(&mut s, request.as_bytes(), &mut buf),
+            (200, BODY.len())
+        );
+    };
+    for _ in 0..200 {
+        one();
+    }
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    trace::start();
+    for _ in 0..200 {
+        one();
+    }
+    let counted = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    trace::finish();
+    let per = counted as f64 / 200.0;
+    report("a new connection per request (thread mode)", per);
+    assert!(
+        per <= 1.0 + 10.0 / SLACK_PER as f64,
+        "{per} allocations per connection"
+    );
+    handle.shutdown().unwrap();
 }

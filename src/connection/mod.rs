@@ -40,6 +40,9 @@ use crate::response::{transmit, Body, Persistence, Response, Wire};
 const READ_CHUNK: usize = 1024;
 /// Buffers larger than this are shrunk back between requests, so idle connections stay small.
 const IDLE_CAPACITY: usize = 4 * 1024;
+/// What the response buffer starts with: a usual head and a small body, so building
+/// them does not grow it step by step.
+const HEAD_CAPACITY: usize = 2 * 1024;
 
 /// Serves every request on `stream` until the connection ends, or until `stop` is set
 /// while it waits for a request.
@@ -62,32 +65,55 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: Stop<'_>) {
     {
         return;
     }
+    let (mut buf, out) = SPARE.take().unwrap_or_else(|| {
+        (
+            Vec::with_capacity(READ_CHUNK),
+            Vec::with_capacity(HEAD_CAPACITY),
+        )
+    });
+    buf.clear();
     let mut conn = Connection {
         stream,
         ctx,
         stop,
-        out: Vec::new(),
+        out,
         read_timeout: Cell::new(Some(ctx.config.limits.head_timeout)),
         trace: Trace::new(stream, &ctx.config),
     };
-    let mut buf = Vec::with_capacity(READ_CHUNK);
-    let mut first = true;
-    loop {
-        let len = match conn.wait_for_head(&mut buf, first) {
-            Ok(len) => len,
-            Err(End::Quiet) => return,
-            Err(End::Answer(status, why)) => {
-                conn.reject(&buf, status, why);
+    conn.serve_all(&mut buf);
+    // Threads are reused: the next connection on this one starts with these buffers.
+    if buf.capacity() <= IDLE_CAPACITY && conn.out.capacity() <= IDLE_CAPACITY {
+        SPARE.set(Some((buf, std::mem::take(&mut conn.out))));
+    }
+}
+
+thread_local! {
+    /// The read and write buffers of this thread's last connection, for its next one:
+    /// a new connection then allocates none (issue 17).
+    static SPARE: Cell<Option<(Vec<u8>, Vec<u8>)>> = const { Cell::new(None) };
+}
+
+impl Connection<'_> {
+    /// Serves every request until the connection ends.
+    fn serve_all(&mut self, buf: &mut Vec<u8>) {
+        let mut first = true;
+        loop {
+            let len = match self.wait_for_head(buf, first) {
+                Ok(len) => len,
+                Err(End::Quiet) => return,
+                Err(End::Answer(status, why)) => {
+                    self.reject(buf, status, why);
+                    return;
+                }
+            };
+            first = false;
+            // An error here is the client leaving or a send failing: the connection is over.
+            if !matches!(self.serve_one(buf, len), Ok(true)) {
                 return;
             }
-        };
-        first = false;
-        // An error here is the client leaving or a send failing: the connection is over.
-        if !matches!(conn.serve_one(&mut buf, len), Ok(true)) {
-            return;
-        }
-        if buf.capacity() > IDLE_CAPACITY && buf.len() <= IDLE_CAPACITY {
-            buf.shrink_to(IDLE_CAPACITY);
+            if buf.capacity() > IDLE_CAPACITY && buf.len() <= IDLE_CAPACITY {
+                buf.shrink_to(IDLE_CAPACITY);
+            }
         }
     }
 }
@@ -280,7 +306,7 @@ impl Connection<'_> {
             paced.restore();
         }
         if self.out.capacity() > IDLE_CAPACITY {
-            self.out = Vec::new();
+            self.out = Vec::with_capacity(HEAD_CAPACITY);
         }
         self.trace.emit();
         result

@@ -15,9 +15,15 @@ pub(crate) struct Slots {
     max: usize,
     active: AtomicUsize,
     next_id: AtomicU64,
-    /// Connections served in this process, by slot id, so shutdown can end them.
-    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
+    /// Connections served in this process, by slot id, so shutdown can end them; in
+    /// [`SHARDS`] parts by id, so the accept threads registering connections and the
+    /// connection threads releasing them seldom wait for one another (issue 17: one
+    /// lock made ~1 more futex wait and wake per connection).
+    open: [Shard; SHARDS],
 }
+
+/// How many parts the registry of open connections has.
+const SHARDS: usize = 16;
 
 /// A claim on one of the `max_connections` slots.
 pub(crate) struct Slot {
@@ -38,7 +44,7 @@ impl Slots {
             max,
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
-            open: Mutex::new(HashMap::new()),
+            open: std::array::from_fn(|_| Mutex::new(HashMap::new())),
         })
     }
 
@@ -51,7 +57,7 @@ impl Slots {
         }
         let id = stream.map(|s| {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            self.lock().insert(id, Arc::clone(s));
+            self.shard(id).insert(id, Arc::clone(s));
             id
         });
         Some(Slot {
@@ -68,27 +74,37 @@ impl Slots {
     /// Ends every registered connection's reading side: an idle connection sees the
     /// end of its stream and closes; a response being written still completes.
     pub(crate) fn stop_reading(&self) {
-        for stream in self.lock().values() {
-            let _ = stream.shutdown(Shutdown::Read);
+        for shard in &self.open {
+            for stream in lock(shard).values() {
+                let _ = stream.shutdown(Shutdown::Read);
+            }
         }
     }
 
     /// Ends every registered connection in both directions: blocked writes fail.
     pub(crate) fn close_all(&self) {
-        for stream in self.lock().values() {
-            let _ = stream.shutdown(Shutdown::Both);
+        for shard in &self.open {
+            for stream in lock(shard).values() {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    fn shard(&self, id: u64) -> MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
+        lock(&self.open[(id % SHARDS as u64) as usize])
     }
+}
+
+type Shard = Mutex<HashMap<u64, Arc<TcpStream>>>;
+
+fn lock(shard: &Shard) -> MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Some(id) = self.id {
-            self.slots.lock().remove(&id);
+            self.slots.shard(id).remove(&id);
         }
         self.slots.active.fetch_sub(1, Ordering::AcqRel);
     }
@@ -142,6 +158,6 @@ mod tests {
             assert!(waited >= timeout - Duration::from_millis(50), "{waited:?}");
         }
         drop(slot);
-        assert!(slots.lock().is_empty());
+        assert!(slots.open.iter().all(|shard| lock(shard).is_empty()));
     }
 }
