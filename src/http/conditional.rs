@@ -68,11 +68,14 @@ impl Validators {
 /// Appends `variant`, percent-encoding (injectively) every byte that is not plainly safe
 /// Appends `n` in lowercase hex, without leading zeros.
 fn push_hex(out: &mut ShortString, n: u64) {
-    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
-    for shift in (0..digits).rev() {
-        let nibble = (n >> (shift * 4)) & 0xf;
-        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    let mut text = [0u8; 16];
+    for (i, slot) in text[..digits].iter_mut().enumerate() {
+        let nibble = (n >> ((digits - 1 - i) * 4)) & 0xf;
+        *slot = b"0123456789abcdef"[nibble as usize];
     }
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&text[..digits]).unwrap_or_default());
 }
 
 /// inside an opaque-tag, so a strange variant can neither end the tag early nor add a comma.

@@ -234,7 +234,24 @@ pub fn parse_head(
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("host"))
     {
-        let invalid = |b: &u8| !b.is_ascii_graphic() || b"\"<>\\^`{|}/?#@".contains(b);
+        let invalid = |b: &u8| {
+            !b.is_ascii_graphic()
+                || matches!(
+                    b,
+                    b'"' | b'<'
+                        | b'>'
+                        | b'\\'
+                        | b'^'
+                        | b'`'
+                        | b'{'
+                        | b'|'
+                        | b'}'
+                        | b'/'
+                        | b'?'
+                        | b'#'
+                        | b'@'
+                )
+        };
         if host.value.iter().any(invalid) {
             return Err(HeadError::Malformed("invalid Host"));
         }
