@@ -1,88 +1,120 @@
-//! Small collections kept in place: a request's fields, a response's fields and short
-//! header values are built for every request, and the usual ones fit in a few hundred
-//! bytes, so they live on the stack and the hot path allocates nothing (issue 17,
-//! `tests/allocations.rs`). Anything larger spills to the heap: sizes are never limited
-//! here.
+//! What a request builds every time, without a heap allocation each time (issue 17,
+//! `tests/allocations.rs`): short header values held in place ([`ShortString`], spilling
+//! to the heap past 46 bytes: sizes are never limited here), and lists whose buffers are
+//! recycled per thread ([`Recycled`]). Lists are not held in place: a response is moved
+//! a few times per request, and every frame holding one grew with it (the touched stack
+//! is most of what an idle connection's thread costs).
 
 use std::fmt;
 use std::ops::Deref;
 
-/// A list whose first `N` items are held in place; more go to the heap.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InlineVec<T, const N: usize> {
-    inline: [T; N],
-    len: usize,
-    more: Vec<T>,
+/// A list whose buffer is recycled: a dropped list gives its (cleared) buffer to its
+/// thread's spares, and a new one starts from a spare, so a list made and dropped for
+/// every request allocates once per thread, not once per request. A buffer that grew
+/// past [`RECYCLE_MAX`] items is freed, and a thread keeps at most [`SPARES`] of them.
+///
+/// One pool per item type that needs it (`Pooled`): only response fields use this.
+pub struct Recycled<T: Pooled> {
+    items: Vec<T>,
 }
 
-impl<T: Default, const N: usize> InlineVec<T, N> {
-    /// No items.
-    pub fn new() -> Self {
-        InlineVec {
-            inline: std::array::from_fn(|_| T::default()),
-            len: 0,
-            more: Vec::new(),
+/// The most items a recycled buffer may hold to be kept.
+const RECYCLE_MAX: usize = 16;
+/// The most spare buffers a thread keeps per item type.
+const SPARES: usize = 4;
+
+/// An item type with a per-thread pool of spare buffers.
+pub trait Pooled: Sized + 'static {
+    /// This type's pool.
+    fn pool() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Vec<Self>>>>;
+}
+
+impl Pooled for (&'static str, ShortString) {
+    fn pool() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Vec<Self>>>> {
+        thread_local! {
+            static FIELDS: std::cell::RefCell<Vec<Vec<(&'static str, ShortString)>>> =
+                const { std::cell::RefCell::new(Vec::new()) };
         }
+        &FIELDS
+    }
+}
+
+impl<T: Pooled> Recycled<T> {
+    /// An empty list, on a spare buffer if this thread has one.
+    pub fn new() -> Self {
+        let items = T::pool()
+            .try_with(|pool| pool.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Recycled { items }
     }
 
     /// Appends an item.
     pub fn push(&mut self, item: T) {
-        match self.inline.get_mut(self.len) {
-            Some(slot) => *slot = item,
-            None => self.more.push(item),
+        if self.items.capacity() == 0 {
+            self.items.reserve_exact(RECYCLE_MAX / 2);
         }
-        self.len += 1;
+        self.items.push(item);
     }
-}
 
-impl<T, const N: usize> InlineVec<T, N> {
     /// The items in order.
-    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.inline[..self.len.min(N)].iter().chain(&self.more)
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
     }
 
     /// The items in order, to change in place.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
-        self.inline[..self.len.min(N)]
-            .iter_mut()
-            .chain(&mut self.more)
-    }
-
-    /// How many items.
-    pub fn len(&self) -> usize {
-        self.len
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.items.iter_mut()
     }
 }
 
-impl<T: Default, const N: usize> Default for InlineVec<T, N> {
+impl<T: Pooled> Drop for Recycled<T> {
+    fn drop(&mut self) {
+        let mut items = std::mem::take(&mut self.items);
+        if items.capacity() == 0 || items.capacity() > RECYCLE_MAX {
+            return;
+        }
+        items.clear();
+        // During thread exit the pool may be gone: the buffer is then simply freed.
+        let _ = T::pool().try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < SPARES {
+                if pool.capacity() == 0 {
+                    pool.reserve_exact(SPARES);
+                }
+                pool.push(items);
+            }
+        });
+    }
+}
+
+impl<T: Pooled> Default for Recycled<T> {
     fn default() -> Self {
-        InlineVec::new()
+        Recycled::new()
     }
 }
 
-impl<T, const N: usize> std::ops::Index<usize> for InlineVec<T, N> {
+impl<T: Pooled + fmt::Debug> fmt::Debug for Recycled<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.items).finish()
+    }
+}
+
+impl<T: Pooled> std::ops::Index<usize> for Recycled<T> {
     type Output = T;
     fn index(&self, i: usize) -> &T {
-        match self.inline[..self.len.min(N)].get(i) {
-            Some(item) => item,
-            None => &self.more[i - N],
-        }
+        &self.items[i]
     }
 }
 
-impl<T: Default, const N: usize> FromIterator<T> for InlineVec<T, N> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let mut list = InlineVec::new();
-        for item in iter {
+impl<T: Pooled, const M: usize> From<[T; M]> for Recycled<T> {
+    fn from(items: [T; M]) -> Self {
+        let mut list = Recycled::new();
+        for item in items {
             list.push(item);
         }
         list
-    }
-}
-
-impl<T: Default, const N: usize, const M: usize> From<[T; M]> for InlineVec<T, N> {
-    fn from(items: [T; M]) -> Self {
-        items.into_iter().collect()
     }
 }
 
@@ -239,23 +271,32 @@ mod tests {
     use std::fmt::Write;
 
     #[test]
-    fn inline_vec_keeps_order_across_the_spill() {
-        let mut v: InlineVec<u32, 3> = InlineVec::new();
-        for i in 0..7 {
-            v.push(i);
-        }
-        assert_eq!(v.len(), 7);
-        assert_eq!(v.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5, 6]);
-        assert_eq!((v[2], v[3], v[6]), (2, 3, 6));
-        for x in v.iter_mut() {
-            *x *= 10;
-        }
-        assert_eq!(
-            v.iter().copied().collect::<Vec<_>>(),
-            [0, 10, 20, 30, 40, 50, 60]
-        );
-        let w: InlineVec<u32, 3> = InlineVec::from([1, 2]);
-        assert_eq!((w.len(), w.iter().count()), (2, 2));
+    fn a_dropped_list_gives_its_buffer_to_the_next_on_its_thread() {
+        std::thread::spawn(|| {
+            let mut a: Recycled<(&'static str, ShortString)> = Recycled::new();
+            a.push(("A", "1".into()));
+            a.push(("B", "2".into()));
+            assert_eq!(
+                a.iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>(),
+                ["A=1", "B=2"]
+            );
+            let buffer = a.items.as_ptr();
+            drop(a);
+            let b: Recycled<(&'static str, ShortString)> = Recycled::new();
+            assert_eq!((b.items.as_ptr(), b.items.len()), (buffer, 0));
+            // A list grown past RECYCLE_MAX is freed, not kept.
+            let mut big: Recycled<(&'static str, ShortString)> = Recycled::new();
+            for _ in 0..=RECYCLE_MAX {
+                big.push(("X", ShortString::new()));
+            }
+            drop(big);
+            let c: Recycled<(&'static str, ShortString)> = Recycled::new();
+            assert!(c.items.capacity() <= RECYCLE_MAX);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

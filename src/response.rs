@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::http::date::HttpDate;
 use crate::http::request::Version;
 pub(crate) use crate::http::status::Status;
-use crate::inline::{InlineVec, ShortString};
+use crate::inline::{Recycled, ShortString};
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("servedir/", env!("CARGO_PKG_VERSION"));
@@ -96,13 +96,11 @@ impl Body {
     }
 }
 
-/// How many fields beyond the usual a response holds in place: a file's 200 has six at
-/// most (ETag, Last-Modified, Cache-Control, Accept-Ranges, Content-Encoding, Vary).
-const INLINE_FIELDS: usize = 6;
-
-/// A response's own fields, in the order they are sent; values are short strings, so a
-/// file's response is built without a heap allocation.
-pub type Fields = InlineVec<(&'static str, ShortString), INLINE_FIELDS>;
+/// A response's own fields, in the order they are sent; values are short strings held in
+/// place. The list itself is recycled (`inline::Recycled`): a response is moved a few
+/// times per request, and a list held in place made every frame on the way larger (the
+/// touched stack of an idle connection's thread is most of what it costs).
+pub type Fields = Recycled<(&'static str, ShortString)>;
 
 /// A response ready to be written.
 #[derive(Debug)]

@@ -323,7 +323,8 @@ fn the_access_log_costs_no_allocation_per_request() {
 }
 
 /// A new connection costs one allocation: the shared handle shutdown ends it by (the
-/// registry of open connections); its thread, reused, keeps its buffers from the last.
+/// registry of open connections); its thread, reused, keeps its buffers from the last
+/// (plus, now and then, a thread start).
 #[test]
 fn a_new_connection_allocates_once() {
     let _serial = SERIAL

@@ -65,12 +65,11 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: Stop<'_>) {
     {
         return;
     }
-    let (mut buf, out) = SPARE.take().unwrap_or_else(|| {
-        (
-            Vec::with_capacity(READ_CHUNK),
-            Vec::with_capacity(HEAD_CAPACITY),
-        )
-    });
+    // A fresh thread's response buffer starts empty: a connection that never completes
+    // a request (a slow client) must cost no more than its read buffer.
+    let (mut buf, out) = SPARE
+        .take()
+        .unwrap_or_else(|| (Vec::with_capacity(READ_CHUNK), Vec::new()));
     buf.clear();
     let mut conn = Connection {
         stream,
@@ -142,6 +141,11 @@ struct Connection<'a> {
 impl Connection<'_> {
     /// Answers the complete head at the start of `buf` (`len` bytes long) and removes
     /// it, and its body, from `buf`. Returns whether the connection may persist.
+    ///
+    /// Never inlined: its frame (a head's fields and a response are held in place) is
+    /// then only touched by a connection that sends a request; one that only waits (a
+    /// slow client, thousands at once) keeps the small frame of the wait.
+    #[inline(never)]
     fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
         // The request's one clock reading (`clock.rs`): Date, the log, the file cache.
         crate::clock::tick();

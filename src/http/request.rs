@@ -6,7 +6,6 @@
 //! body framing and persistence, to `framing.rs`.
 
 use crate::http::status::Status;
-use crate::inline::InlineVec;
 
 /// The HTTP version of a request, as servedir answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +40,62 @@ pub struct Head<'a> {
     pub headers: Headers<'a>,
 }
 
-/// How many fields a head holds without a heap allocation: more than browsers send.
-const INLINE_HEADERS: usize = 24;
+/// A head's fields in order (a slice, through `Deref`). The list's buffer is recycled:
+/// dropped, it goes to its thread's spare, and the next head parsed on that thread
+/// starts from it, so parsing a request allocates nothing once a thread has served one
+/// (issue 17; held in place instead, the fields made every frame holding a head larger).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headers<'a>(Vec<Header<'a>>);
 
-/// A head's fields in order: the usual number in place, more (up to `--max-headers`) on
-/// the heap, so parsing a usual request allocates nothing.
-pub type Headers<'a> = InlineVec<Header<'a>, INLINE_HEADERS>;
+/// A spare buffer larger than this many fields is freed rather than kept.
+const SPARE_MAX: usize = 64;
+
+thread_local! {
+    /// The buffer of the last head dropped on this thread, empty.
+    static SPARE: std::cell::Cell<Vec<Header<'static>>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl<'a> Headers<'a> {
+    /// No fields, on this thread's spare buffer.
+    pub fn new() -> Headers<'a> {
+        Headers(relabel(SPARE.take()))
+    }
+
+    /// Appends a field.
+    pub fn push(&mut self, header: Header<'a>) {
+        self.0.push(header);
+    }
+}
+
+impl Default for Headers<'_> {
+    fn default() -> Self {
+        Headers::new()
+    }
+}
+
+impl<'a> std::ops::Deref for Headers<'a> {
+    type Target = [Header<'a>];
+    fn deref(&self) -> &[Header<'a>] {
+        &self.0
+    }
+}
+
+impl Drop for Headers<'_> {
+    fn drop(&mut self) {
+        let fields = std::mem::take(&mut self.0);
+        if fields.capacity() > 0 && fields.capacity() <= SPARE_MAX {
+            // During thread exit the spare may be gone: the buffer is then freed.
+            let _ = SPARE.try_with(|spare| spare.set(relabel(fields)));
+        }
+    }
+}
+
+/// The same buffer, emptied, for fields borrowing from another request: an empty list
+/// is collected in place (same size and alignment), so no allocation is made.
+fn relabel<'b>(mut fields: Vec<Header<'_>>) -> Vec<Header<'b>> {
+    fields.clear();
+    fields.into_iter().map(|_| Header::default()).collect()
+}
 
 impl<'a> Head<'a> {
     /// The value of the first field named `name` (ASCII case-insensitive), if it is UTF-8.
@@ -94,8 +143,6 @@ impl<'a> Head<'a> {
 
 /// What a buffer holds so far.
 #[derive(Debug, PartialEq, Eq)]
-// The head is held in place on purpose: boxing it would allocate for every request.
-#[allow(clippy::large_enum_variant)]
 pub enum Parsed<'a> {
     /// A whole head; `len` bytes of the buffer belong to it (what follows is the body
     /// or the next pipelined request).
@@ -400,6 +447,29 @@ fn parse_field(line: &[u8]) -> Result<Header<'_>, HeadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Heads parsed one after another on a thread reuse one buffer for their fields.
+    #[test]
+    fn the_fields_buffer_is_reused_by_the_next_head() {
+        std::thread::spawn(|| {
+            let raw = b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n".to_vec();
+            let first = match parse_head(&raw, 8192, 100) {
+                Ok(Parsed::Complete { head, .. }) => head.headers.as_ptr(),
+                other => panic!("{other:?}"),
+            };
+            let raw2 = b"GET /b HTTP/1.1\r\nHost: b\r\n\r\n".to_vec();
+            match parse_head(&raw2, 8192, 100) {
+                Ok(Parsed::Complete { head, .. }) => {
+                    assert_eq!(head.headers.as_ptr(), first);
+                    assert_eq!(head.headers.len(), 1);
+                    assert_eq!(head.header("host"), Some("b"));
+                }
+                other => panic!("{other:?}"),
+            };
+        })
+        .join()
+        .unwrap();
+    }
 
     const MAX: usize = 8192;
 
