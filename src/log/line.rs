@@ -40,8 +40,7 @@ pub struct Entry<'a> {
 /// Returns where the bytes field is in `out`, for [`set_bytes`].
 pub fn format(out: &mut Vec<u8>, entry: &Entry<'_>) -> Range<usize> {
     let _ = write!(out, "{} - - [{}] \"", entry.peer, ClfDate(entry.time));
-    let line = &entry.request_line[..entry.request_line.len().min(MAX_REQUEST_LINE)];
-    escape_into(out, line);
+    escape_at_most(out, entry.request_line, MAX_REQUEST_LINE);
     let _ = write!(out, "\" {} ", entry.status);
     let start = out.len();
     let _ = write!(out, "{}", entry.bytes);
@@ -65,10 +64,26 @@ pub fn set_bytes(line: &mut Vec<u8>, at: Range<usize>, bytes: u64) {
 fn quoted(out: &mut Vec<u8>, value: Option<&[u8]>) {
     out.push(b'"');
     match value {
-        Some(v) => escape_into(out, &v[..v.len().min(MAX_REQUEST_LINE)]),
+        Some(v) => escape_at_most(out, v, MAX_REQUEST_LINE),
         None => out.push(b'-'),
     }
     out.push(b'"');
+}
+
+/// [`escape_into`], stopping before the escaped text passes `max` bytes: a field of a
+/// client's bytes, which escaping can make four times longer, stays bounded, so that a
+/// whole line stays under `PIPE_BUF` (4 KiB), the most a pipe takes in one piece: lines of
+/// process-mode children sharing a stdout pipe never interleave (found by issue 17's
+/// red team: `\xff` bytes in a User-Agent made 4.16 KB lines, mixed with others').
+fn escape_at_most(out: &mut Vec<u8>, bytes: &[u8], max: usize) {
+    let end = out.len() + max;
+    for &b in bytes {
+        // The longest escape of one byte is 4 bytes.
+        if out.len() + 4 > end {
+            break;
+        }
+        escape_into(out, &[b]);
+    }
 }
 
 /// Copies `bytes`, writing control characters, `"`, `\` and non-ASCII as `\xHH`
@@ -168,8 +183,13 @@ mod tests {
             .ends_with("\"GET / HTTP/1.1\" 200 3145728 \"-\" \"-\"\n"));
     }
     #[test]
-    fn long_fields_are_cut() {
+    fn long_fields_are_cut_and_a_line_fits_in_one_pipe_write() {
         let long = vec![b'a'; 10_000];
         assert!(line(&long, Some(&long), Some(&long)).len() < 4 * MAX_REQUEST_LINE);
+        // Escaped, a byte may take four: the cut is made on the escaped text.
+        let hostile = vec![0xffu8; 10_000];
+        let l = line(&hostile, Some(&hostile), Some(&hostile));
+        assert!(l.len() < 4096, "{}", l.len());
+        assert!(l.ends_with("\"\n") && l.contains("\\xff\\xff\""), "{l}");
     }
 }
