@@ -9,7 +9,8 @@
 //! keep-alive connections and the latency of a fresh request meanwhile.
 //! `-- --quick` (or SERVEDIR_BENCH_QUICK=1): 1 s cells, servedir only, 100 held
 //! connections; CI runs it so the bench never rots. SERVEDIR_BENCH_STD=1 forces the
-//! built-in load generator even when wrk is installed.
+//! built-in load generator even when wrk is installed; SERVEDIR_BENCH_ROUNDS=N runs N
+//! rounds per cell instead of 3.
 
 mod common;
 
@@ -80,6 +81,12 @@ fn main() {
     // Rounds alternate between the servers, so a noisy neighbour on a shared machine
     // hits them all alike; each server is still loaded alone.
     let (rounds, round_secs) = if quick { (1, 1.0) } else { (3, 2.0) };
+    // More rounds average out more of a shared machine's noise.
+    let rounds = std::env::var("SERVEDIR_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r: &usize| r > 0)
+        .unwrap_or(rounds);
     let held = if quick { 100 } else { 1000 };
     let wrk = which("wrk").filter(|_| std::env::var_os("SERVEDIR_BENCH_STD").is_none());
     let root = docroot();

@@ -7,6 +7,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::{Connection, End, READ_CHUNK};
+use crate::config::Limits;
 use crate::errors::is_timeout;
 use crate::http::framing::BodyPlan;
 use crate::http::request::head_len;
@@ -69,25 +70,7 @@ impl Connection<'_> {
                 // Begun but incomplete: the head timeout runs from (about) its first byte.
                 deadline = Some(crate::config::deadline(Instant::now(), limits.head_timeout));
             }
-            let wait = match deadline {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(expired(started));
-                    }
-                    // Where shutdown cannot wake this read, an idle connection (the kind a
-                    // browser keeps) looks at the stop flag now and then; one sending its
-                    // head is left to its deadline, so that a flood of slow clients costs
-                    // no wake-ups.
-                    if crate::platform::SHUTDOWN_WAKES_READS || started {
-                        deadline - now
-                    } else {
-                        (deadline - now).min(crate::platform::STOP_POLL)
-                    }
-                }
-                // Idle between requests: the socket's timeout is the whole wait.
-                None => limits.keep_alive_timeout.min(crate::config::FAR_FUTURE),
-            };
+            let wait = wait_before(deadline, started, limits)?;
             let _ = self.read_timeout(wait);
             let old = buf.len();
             buf.resize(old + READ_CHUNK, 0);
@@ -169,6 +152,27 @@ impl Connection<'_> {
         }
         Ok(())
     }
+}
+
+/// How long the next read may wait for a head: until `deadline`, if the wait has one
+/// (`Err` when it has passed), else the whole keep-alive timeout (an idle wait the socket's
+/// timeout alone bounds).
+fn wait_before(deadline: Option<Instant>, started: bool, limits: &Limits) -> Result<Duration, End> {
+    let Some(deadline) = deadline else {
+        return Ok(limits.keep_alive_timeout.min(crate::config::FAR_FUTURE));
+    };
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(expired(started));
+    }
+    // Where shutdown cannot wake this read, an idle connection (the kind a browser keeps)
+    // looks at the stop flag now and then; one sending its head is left to its deadline,
+    // so that a flood of slow clients costs no wake-ups.
+    Ok(if crate::platform::SHUTDOWN_WAKES_READS || started {
+        deadline - now
+    } else {
+        (deadline - now).min(crate::platform::STOP_POLL)
+    })
 }
 
 /// What a head whose deadline passed gets: RFC 9110 §15.5.9, 408 only when a request had
