@@ -1,6 +1,6 @@
 //! The clock as a request sees it: read once per request (issue 17).
 //!
-//! A clock read costs ~50 ns here (a VM), and a keep-alive request used to make six: its
+//! A clock read costs ~50 ns here (a VM), and a keep-alive request used to make five: its
 //! deadlines, the `Date` field, the log line, the file cache's age check. Now a
 //! connection reads the clock once when a request's head is complete ([`tick`]); what
 //! needs no better than "when this request was read" takes that reading ([`recent`]),

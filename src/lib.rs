@@ -58,7 +58,9 @@
 //!   counts shared by every connection (`state.rs`) and, in process mode, reached by the
 //!   children over a loopback channel (`control.rs`).
 //! - Beside them: `errors.rs` (what an `io::Error` means), `log/` (the access log and
-//!   diagnostics, through bounded queues that never block a connection).
+//!   diagnostics, through bounded queues that never block a connection), `clock.rs` (the
+//!   one clock reading a request makes) and `inline.rs` (short values held in place and
+//!   per-thread recycled lists: a request allocates nothing, `tests/allocations.rs`).
 //!
 //! # Modes
 //! [`Mode::Thread`] serves each connection on its own thread; [`Mode::Process`] in its own
