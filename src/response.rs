@@ -401,13 +401,10 @@ fn send_range<W: Write>(
                     "file shorter than announced",
                 ));
             };
-            if len <= INLINE_BODY_MAX {
-                out.extend_from_slice(slice);
-                stream.write_all(out)?;
-            } else {
-                // Head and body in one writev, without copying the body.
-                write_both(stream, out, slice)?;
-            }
+            // Head and body in one writev, without copying the body: the head buffer
+            // stays the size of a head, so a connection never grows (and, idle, never
+            // shrinks and grows again) a buffer per response (issue 17).
+            write_both(stream, out, slice)?;
             out.clear();
             Ok(())
         }

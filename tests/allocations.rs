@@ -12,8 +12,8 @@
 //!
 //! Printed: allocations per request for each request shape (run with `--nocapture` to
 //! see them). Asserted: the hot path (a keep-alive GET of a cached small file, and a 304
-//! for it, with a browser's fields) allocates nothing per request, and a new connection
-//! allocates once; on Windows std adds one per filesystem lookup
+//! for it, with a browser's fields; a 20 KiB file too) allocates nothing per request,
+//! and a new connection allocates once; on Windows std adds one per filesystem lookup
 //! (`std_path_allocations`). A small slack (one allocation per [`SLACK_PER`] requests)
 //! allows for the server's once-a-second work that may fall inside the window (the file
 //! cache reads a copy again after a second).
@@ -115,6 +115,8 @@ const N: u64 = 2000;
 const SLACK_PER: u64 = 50;
 
 const BODY: &[u8] = &[b'x'; 1024];
+/// A larger file: bigger than a connection keeps its response buffer between requests.
+static STYLE: [u8; 20 * 1024] = [b'y'; 20 * 1024];
 
 struct Site {
     root: PathBuf,
@@ -131,9 +133,14 @@ impl Site {
         std::fs::create_dir_all(&root).unwrap();
         // A page, and a script with a precompressed sidecar (as old as the script).
         let old = SystemTime::now() - Duration::from_secs(3600);
-        for name in ["index.html", "app.js", "app.js.br"] {
+        for name in ["index.html", "app.js", "app.js.br", "style.css"] {
             let file = root.join(name);
-            std::fs::write(&file, BODY).unwrap();
+            let bytes = if name == "style.css" {
+                &STYLE[..]
+            } else {
+                BODY
+            };
+            std::fs::write(&file, bytes).unwrap();
             std::fs::File::options()
                 .write(true)
                 .open(&file)
@@ -306,6 +313,19 @@ fn a_cached_small_file_is_served_without_allocating() {
         request,
         (200, BODY.len()),
         // The file, then the .br and .gz sidecars looked for (they are not there).
+        3,
+    );
+}
+
+#[test]
+fn a_cached_20_kib_file_is_served_without_allocating() {
+    let site = Site::new("css");
+    let request = format!("GET /style.css HTTP/1.1\r\n{BROWSER}\r\n");
+    allocation_free(
+        "keep-alive GET, cached 20 KiB file",
+        config(&site),
+        request.as_bytes(),
+        (200, STYLE.len()),
         3,
     );
 }

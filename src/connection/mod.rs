@@ -142,9 +142,9 @@ impl Connection<'_> {
     /// Answers the complete head at the start of `buf` (`len` bytes long) and removes
     /// it, and its body, from `buf`. Returns whether the connection may persist.
     ///
-    /// Never inlined: its frame (a head's fields and a response are held in place) is
-    /// then only touched by a connection that sends a request; one that only waits (a
-    /// slow client, thousands at once) keeps the small frame of the wait.
+    /// Never inlined: its frame (a head, a response, their moves) is then only touched
+    /// by a connection that sends a request; one that only waits (a slow client,
+    /// thousands at once) keeps the small frame of the wait.
     #[inline(never)]
     fn serve_one(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<bool> {
         // The request's one clock reading (`clock.rs`): Date, the log, the file cache.
