@@ -7,10 +7,7 @@
 //! Prints requests/s, transfer, p50/p99 latency and errors per scenario, each as a ratio
 //! to servedir thread mode measured in the same run, then memory while holding idle
 //! keep-alive connections and the latency of a fresh request meanwhile.
-//! `-- --quick` (or SERVEDIR_BENCH_QUICK=1): 1 s cells, servedir only, 100 held
-//! connections; CI runs it so the bench never rots. SERVEDIR_BENCH_STD=1 forces the
-//! built-in load generator even when wrk is installed; SERVEDIR_BENCH_ROUNDS=N runs N
-//! rounds per cell instead of 3.
+//! Options: see [`USAGE`] (`cargo bench --bench compare -- --help` prints it).
 
 mod common;
 
@@ -74,32 +71,85 @@ struct Row {
     load: Load,
 }
 
+/// What `-- --help` prints.
+const USAGE: &str = "\
+cargo bench --bench compare [-- OPTIONS]
+
+servedir (thread and process mode) against the std floor, nginx, lighttpd and python's
+http.server (each when installed) on loopback; ~2.5 minutes (~4 with 5 rounds).
+
+Options:
+  --quick        1 s cells, servedir only, 100 held connections: a smoke test (CI runs
+                 it so the bench never rots); its numbers are not comparable
+  -h, --help     print this and exit
+Environment:
+  SERVEDIR_BENCH_ROUNDS=N   N rounds per cell instead of 3 (more average out more noise)
+  SERVEDIR_BENCH_QUICK=1    as --quick
+  SERVEDIR_BENCH_STD=1      the built-in load generator even when wrk is installed
+";
+
+/// The command line: `--quick`, `--help`; anything else is refused (cargo adds `--bench`).
+fn quick_from_args() -> bool {
+    let mut quick = std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--bench" => {}
+            "--quick" => quick = true,
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("compare: unknown argument {other:?}\n\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
+    quick
+}
+
+/// `SERVEDIR_BENCH_ROUNDS`, or `default`; a value that is not a positive number is
+/// refused rather than ignored.
+fn rounds_from_env(default: usize) -> usize {
+    match std::env::var("SERVEDIR_BENCH_ROUNDS") {
+        Err(_) => default,
+        Ok(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("compare: SERVEDIR_BENCH_ROUNDS must be a positive number, not {text:?}");
+                std::process::exit(2);
+            }
+        },
+    }
+}
+
 fn main() {
     floor_if_asked();
-    let quick = std::env::args().any(|a| a == "--quick")
-        || std::env::var_os("SERVEDIR_BENCH_QUICK").is_some();
+    let quick = quick_from_args();
     // Rounds alternate between the servers, so a noisy neighbour on a shared machine
     // hits them all alike; each server is still loaded alone.
     let (rounds, round_secs) = if quick { (1, 1.0) } else { (3, 2.0) };
-    // More rounds average out more of a shared machine's noise.
-    let rounds = std::env::var("SERVEDIR_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|&r: &usize| r > 0)
-        .unwrap_or(rounds);
+    let rounds = rounds_from_env(rounds);
     let held = if quick { 100 } else { 1000 };
-    let wrk = which("wrk").filter(|_| std::env::var_os("SERVEDIR_BENCH_STD").is_none());
+    let forced_std = std::env::var_os("SERVEDIR_BENCH_STD").is_some();
+    let wrk = which("wrk").filter(|_| !forced_std);
     let root = docroot();
 
     println!(
         "servedir compare bench: {rounds} round(s) of {round_secs} s per cell, servers alternating, {}",
         machine()
     );
+    if quick {
+        println!(
+            "quick mode: servedir only, 100 held connections: a smoke test, not numbers to compare"
+        );
+    }
     println!(
         "load generator: {}",
-        match &wrk {
-            Some(_) => "wrk (--latency, 2 threads)".to_string(),
-            None => "built-in std client, one thread per connection (wrk not installed: apt-get install wrk)".to_string(),
+        match (&wrk, forced_std) {
+            (Some(_), _) => "wrk (--latency, 2 threads)",
+            (None, true) => "built-in std client, one thread per connection (forced by SERVEDIR_BENCH_STD)",
+            (None, false) => "built-in std client, one thread per connection (wrk not installed: apt-get install wrk)",
         }
     );
     let mut starters: Vec<(&str, Starter)> = vec![
@@ -127,7 +177,13 @@ fn main() {
     for (name, start) in &starters {
         match start() {
             Some(server) => servers.push((*name, server)),
-            None => println!("{name}: not installed, skipped"),
+            None => {
+                let program = name.split(' ').next().unwrap_or(name);
+                match which(program) {
+                    Some(_) => println!("{name}: installed but did not start within 10 s, skipped"),
+                    None => println!("{name}: not installed, skipped"),
+                }
+            }
         }
     }
     let mut rows = Vec::new();
@@ -296,11 +352,16 @@ fn print_table(rows: &[Row]) {
             );
         }
     }
+    println!("MiB/s: bytes the client read per second (wrk: heads and bodies, so servers with longer heads move more; the built-in client: bodies).");
+    println!("p50/p99: one request's latency as the client saw it (send to whole response), median and 99th percentile of each round, then the median of the rounds; req/s sums the rounds.");
     println!("ratio: the server's req/s (MiB/s for (d)) divided by servedir thread mode's in the same scenario.");
     println!("CPU/req: the server's own CPU time (user + system, children included) per request; the load generator's is not counted.");
     if rows.iter().any(|r| r.server == "std floor") {
         println!("std floor: one thread per connection doing no HTTP work (files in memory, no checks): what the model itself allows here.");
     }
+    println!(
+        "servedir thread / PEER: the inverse of the ratio column: above 1.00x, servedir is faster."
+    );
     for peer in ["std floor", "nginx", "lighttpd", "python3 http.server"] {
         let ratios: Vec<String> = SCENARIOS
             .iter()
@@ -400,7 +461,8 @@ fn measure_memory(server: &Running, n: usize) -> Memory {
 }
 
 fn print_memory(rows: &[(String, Memory)], n: usize) {
-    println!("\n(e) memory (PSS of the server and its children) idle and holding {n} idle keep-alive connections; (f) a fresh request meanwhile");
+    println!("\n(e) memory (PSS: resident memory, shared pages divided among their users; of the server and its children) idle and holding {n} idle keep-alive connections; (f) a fresh request meanwhile");
+    println!("(not held: the std floor, whose files sit in memory, and python's http.server, which closes every connection)");
     println!(
         "{:<20} {:>10} {:>12} {:>10} {:>12} {:>10} {:>10} {:>7}",
         "server", "idle", "holding", "held", "per conn", "fresh p50", "fresh p99", "errors"
