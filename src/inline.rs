@@ -1,53 +1,99 @@
 //! What a request builds every time, without a heap allocation each time (issue 17,
 //! `tests/allocations.rs`): short header values held in place ([`ShortString`], spilling
-//! to the heap past 46 bytes: sizes are never limited here), and lists whose buffers are
-//! recycled per thread ([`Recycled`]). Lists are not held in place: a response is moved
+//! to the heap past 46 bytes: sizes are never limited here), and buffers each thread
+//! keeps for its next request ([`Spare`]: paths, field lists ([`Recycled`]), a
+//! connection's read and write buffers). Lists are not held in place: a response is moved
 //! a few times per request, and every frame holding one grew with it (the touched stack
 //! is most of what an idle connection's thread costs).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::ops::Deref;
+use std::thread::LocalKey;
 
-/// A list whose buffer is recycled: a dropped list gives its (cleared) buffer to its
-/// thread's spares, and a new one starts from a spare, so a list made and dropped for
-/// every request allocates once per thread, not once per request. A buffer that grew
-/// past [`RECYCLE_MAX`] items is freed, and a thread keeps at most [`SPARES`] of them.
-///
-/// One pool per item type that needs it (`Pooled`): only response fields use this.
-pub struct Recycled<T: Pooled> {
+/// A buffer a thread keeps for its next request once the last is done with it: what
+/// every request needs (a path, its fields, a connection's buffers) is then built in a
+/// buffer already allocated. [`take`] one, [`give_back`] it; each type has its own spares.
+pub trait Spare: Default + Sized + 'static {
+    /// This type's spares on the current thread (see [`spares!`]).
+    fn spares() -> &'static LocalKey<RefCell<Vec<Self>>>;
+    /// Empties it for reuse; `false` when there is nothing worth keeping: no buffer
+    /// yet, or one grown too large (an idle thread keeps only small buffers).
+    fn reset(&mut self) -> bool;
+}
+
+/// The body of [`Spare::spares`]: a thread-local list of spares of type `$t`.
+macro_rules! spares {
+    ($t:ty) => {
+        fn spares() -> &'static ::std::thread::LocalKey<::std::cell::RefCell<Vec<$t>>> {
+            thread_local! {
+                static SPARES: ::std::cell::RefCell<Vec<$t>> =
+                    const { ::std::cell::RefCell::new(Vec::new()) };
+            }
+            &SPARES
+        }
+    };
+}
+pub(crate) use spares;
+
+/// The most spares a thread keeps of one type (a request needs at most a few at once:
+/// a path and its sidecars' candidates).
+const SPARES: usize = 4;
+
+/// An empty buffer: a spare if this thread has one, else a new (unallocated) one.
+pub fn take<T: Spare>() -> T {
+    T::spares()
+        .try_with(|spares| spares.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps `item`, emptied, for this thread's next [`take`], unless it is too large or
+/// the thread already keeps [`SPARES`] (then it is simply dropped).
+pub fn give_back<T: Spare>(mut item: T) {
+    if !item.reset() {
+        return;
+    }
+    // During thread exit the spares may be gone: the buffer is then simply freed.
+    let _ = T::spares().try_with(|spares| {
+        let mut spares = spares.borrow_mut();
+        if spares.len() < SPARES {
+            if spares.capacity() == 0 {
+                spares.reserve_exact(SPARES);
+            }
+            spares.push(item);
+        }
+    });
+}
+
+/// A list whose buffer is a [`Spare`]: taken when made, given back when dropped, so a
+/// list made and dropped for every request allocates once per thread, not per request.
+pub struct Recycled<T: 'static>
+where
+    Vec<T>: Spare,
+{
     items: Vec<T>,
 }
 
-/// The most items a recycled buffer may hold to be kept.
+/// The most items a response's field list may have held to be kept.
 const RECYCLE_MAX: usize = 16;
-/// The most spare buffers a thread keeps per item type.
-const SPARES: usize = 4;
 
-/// An item type with a per-thread pool of spare buffers.
-pub trait Pooled: Sized + 'static {
-    /// This type's pool.
-    fn pool() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Vec<Self>>>>;
-}
-
-impl Pooled for (&'static str, ShortString) {
-    fn pool() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Vec<Self>>>> {
-        thread_local! {
-            static FIELDS: std::cell::RefCell<Vec<Vec<(&'static str, ShortString)>>> =
-                const { std::cell::RefCell::new(Vec::new()) };
-        }
-        &FIELDS
+impl Spare for Vec<(&'static str, ShortString)> {
+    spares!(Vec<(&'static str, ShortString)>);
+    fn reset(&mut self) -> bool {
+        self.clear();
+        (1..=RECYCLE_MAX).contains(&self.capacity())
     }
 }
 
-impl<T: Pooled> Recycled<T> {
+impl<T> Recycled<T>
+where
+    Vec<T>: Spare,
+{
     /// An empty list, on a spare buffer if this thread has one.
     pub fn new() -> Self {
-        let items = T::pool()
-            .try_with(|pool| pool.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        Recycled { items }
+        Recycled { items: take() }
     }
 
     /// Appends an item.
@@ -69,46 +115,47 @@ impl<T: Pooled> Recycled<T> {
     }
 }
 
-impl<T: Pooled> Drop for Recycled<T> {
+impl<T> Drop for Recycled<T>
+where
+    Vec<T>: Spare,
+{
     fn drop(&mut self) {
-        let mut items = std::mem::take(&mut self.items);
-        if items.capacity() == 0 || items.capacity() > RECYCLE_MAX {
-            return;
-        }
-        items.clear();
-        // During thread exit the pool may be gone: the buffer is then simply freed.
-        let _ = T::pool().try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            if pool.len() < SPARES {
-                if pool.capacity() == 0 {
-                    pool.reserve_exact(SPARES);
-                }
-                pool.push(items);
-            }
-        });
+        give_back(std::mem::take(&mut self.items));
     }
 }
 
-impl<T: Pooled> Default for Recycled<T> {
+impl<T> Default for Recycled<T>
+where
+    Vec<T>: Spare,
+{
     fn default() -> Self {
         Recycled::new()
     }
 }
 
-impl<T: Pooled + fmt::Debug> fmt::Debug for Recycled<T> {
+impl<T: fmt::Debug> fmt::Debug for Recycled<T>
+where
+    Vec<T>: Spare,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(&self.items).finish()
     }
 }
 
-impl<T: Pooled> std::ops::Index<usize> for Recycled<T> {
+impl<T> std::ops::Index<usize> for Recycled<T>
+where
+    Vec<T>: Spare,
+{
     type Output = T;
     fn index(&self, i: usize) -> &T {
         &self.items[i]
     }
 }
 
-impl<T: Pooled, const M: usize> From<[T; M]> for Recycled<T> {
+impl<T, const M: usize> From<[T; M]> for Recycled<T>
+where
+    Vec<T>: Spare,
+{
     fn from(items: [T; M]) -> Self {
         let mut list = Recycled::new();
         for item in items {

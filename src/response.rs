@@ -18,8 +18,9 @@ use crate::inline::{Recycled, ShortString};
 /// The `Server` header value.
 pub const SERVER: &str = concat!("servedir/", env!("CARGO_PKG_VERSION"));
 
-/// Bodies up to this size are sent in the same write as the head: one syscall, and no
-/// Nagle/delayed-ACK stall between head and body.
+/// Bodies up to this size (read from disk, or generated) are sent in the same write as
+/// the head: one syscall, and no Nagle/delayed-ACK stall between head and body. Bodies
+/// from memory always are.
 pub const INLINE_BODY_MAX: u64 = 32 * 1024;
 
 /// The buffer used while streaming a larger file body; allocated only for that body, so
@@ -380,7 +381,8 @@ fn send<W: Write>(
 }
 
 /// Sends what `out` holds followed by `len` bytes of `source` from `start`, and leaves
-/// `out` empty. Bodies up to [`INLINE_BODY_MAX`] go out in one write with the head.
+/// `out` empty. A body from memory goes out with the head in one `writev`, whatever its
+/// size; one read from disk, when up to [`INLINE_BODY_MAX`].
 fn send_range<W: Write>(
     stream: &mut W,
     out: &mut Vec<u8>,

@@ -30,6 +30,7 @@ use crate::fault::Fault;
 use crate::http::framing::BodyPlan;
 use crate::http::request::{parse_head, Head, Parsed};
 use crate::http::status::Status;
+use crate::inline::{self, spares, Spare};
 use crate::log;
 use crate::respond;
 use crate::respond::context::Context;
@@ -65,31 +66,31 @@ pub fn serve_connection(stream: &TcpStream, ctx: &Context, stop: Stop<'_>) {
     {
         return;
     }
-    // A fresh thread's response buffer starts empty: a connection that never completes
-    // a request (a slow client) must cost no more than its read buffer.
-    let (mut buf, out) = SPARE
-        .take()
-        .unwrap_or_else(|| (Vec::with_capacity(READ_CHUNK), Vec::new()));
-    buf.clear();
+    // Threads are reused: a connection starts with the last one's buffers (`Spare`).
+    // Without one, the response buffer stays unallocated until a response: a connection
+    // that never completes a request (a slow client) costs no more than its read buffer.
+    let mut buf: Vec<u8> = inline::take();
     let mut conn = Connection {
         stream,
         ctx,
         stop,
-        out,
+        out: inline::take(),
         read_timeout: Cell::new(Some(ctx.config.limits.head_timeout)),
         trace: Trace::new(stream, &ctx.config),
     };
     conn.serve_all(&mut buf);
-    // Threads are reused: the next connection on this one starts with these buffers.
-    if buf.capacity() <= IDLE_CAPACITY && conn.out.capacity() <= IDLE_CAPACITY {
-        SPARE.set(Some((buf, std::mem::take(&mut conn.out))));
-    }
+    inline::give_back(buf);
+    inline::give_back(std::mem::take(&mut conn.out));
 }
 
-thread_local! {
-    /// The read and write buffers of this thread's last connection, for its next one:
-    /// a new connection then allocates none (issue 17).
-    static SPARE: Cell<Option<(Vec<u8>, Vec<u8>)>> = const { Cell::new(None) };
+/// A connection's read and write buffers, kept for the thread's next connection when
+/// they are no larger than an idle connection's: a new connection then allocates none.
+impl Spare for Vec<u8> {
+    spares!(Vec<u8>);
+    fn reset(&mut self) -> bool {
+        self.clear();
+        (1..=IDLE_CAPACITY).contains(&self.capacity())
+    }
 }
 
 impl Connection<'_> {

@@ -6,6 +6,7 @@
 //! body framing and persistence, to `framing.rs`.
 
 use crate::http::status::Status;
+use crate::inline::{self, spares, Spare};
 
 /// The HTTP version of a request, as servedir answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub struct Head<'a> {
 }
 
 /// A head's fields in order (a slice, through `Deref`). The list's buffer is recycled:
-/// dropped, it goes to its thread's spare, and the next head parsed on that thread
+/// dropped, it goes to its thread's spares (`inline::Spare`), and the next head parsed on that thread
 /// starts from it, so parsing a request allocates nothing once a thread has served one
 /// (issue 17; held in place instead, the fields made every frame holding a head larger).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,15 +51,18 @@ pub struct Headers<'a>(Vec<Header<'a>>);
 /// A spare buffer larger than this many fields is freed rather than kept.
 const SPARE_MAX: usize = 64;
 
-thread_local! {
-    /// The buffer of the last head dropped on this thread, empty.
-    static SPARE: std::cell::Cell<Vec<Header<'static>>> = const { std::cell::Cell::new(Vec::new()) };
+impl Spare for Vec<Header<'static>> {
+    spares!(Vec<Header<'static>>);
+    fn reset(&mut self) -> bool {
+        self.clear();
+        (1..=SPARE_MAX).contains(&self.capacity())
+    }
 }
 
 impl<'a> Headers<'a> {
     /// No fields, on this thread's spare buffer.
     pub fn new() -> Headers<'a> {
-        Headers(relabel(SPARE.take()))
+        Headers(relabel(inline::take()))
     }
 
     /// Appends a field.
@@ -82,11 +86,7 @@ impl<'a> std::ops::Deref for Headers<'a> {
 
 impl Drop for Headers<'_> {
     fn drop(&mut self) {
-        let fields = std::mem::take(&mut self.0);
-        if fields.capacity() > 0 && fields.capacity() <= SPARE_MAX {
-            // During thread exit the spare may be gone: the buffer is then freed.
-            let _ = SPARE.try_with(|spare| spare.set(relabel(fields)));
-        }
+        inline::give_back::<Vec<Header<'static>>>(relabel(std::mem::take(&mut self.0)));
     }
 }
 

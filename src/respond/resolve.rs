@@ -5,13 +5,13 @@
 //! knows: directories, index files, symlinks that lead out of the root (by the rules of
 //! `policy.rs`), non-regular files. It opens nothing: `open.rs` verifies what is opened.
 
-use std::cell::RefCell;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::errors::is_missing;
 use crate::http::target::Target;
+use crate::inline::{self, spares, Spare};
 use crate::respond::policy::{allowed, is_hidden, Policy};
 
 /// What the filesystem says a target names.
@@ -55,7 +55,7 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
     if !policy.hidden && target.segments().any(is_hidden) {
         return Ok(Resolved::NotFound);
     }
-    let mut path = spare_path();
+    let mut path: PathBuf = inline::take();
     path.push(root);
     path.extend(target.segments());
     let Some(meta) = stat_allowed(&path, root, policy)? else {
@@ -86,37 +86,22 @@ pub fn resolve(root: &Path, target: &Target, rules: &Rules) -> io::Result<Resolv
     Ok(Resolved::File { meta, path })
 }
 
-/// How many path buffers a thread keeps for its next lookups: the file's, and the
-/// sidecars' looked for beside it.
-const SPARES: usize = 2;
+/// The longest path buffer a thread keeps for its next lookups.
+const SPARE_PATH_MAX: usize = 4096;
 
-thread_local! {
-    /// Path buffers finished requests gave back ([`give_back`]): the next lookups on
-    /// this thread build their paths in them, so a keep-alive request allocates no path.
-    static SPARE: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
-}
-
-/// An empty path buffer: a spare one if this thread has one.
-fn spare_path() -> PathBuf {
-    let mut path = SPARE
-        .with_borrow_mut(|spare| spare.pop())
-        .unwrap_or_default();
-    path.as_mut_os_string().clear();
-    path
+impl Spare for PathBuf {
+    spares!(PathBuf);
+    fn reset(&mut self) -> bool {
+        self.as_mut_os_string().clear();
+        (1..=SPARE_PATH_MAX).contains(&self.capacity())
+    }
 }
 
 /// Hands a path [`resolve`] or [`sidecar`] made, and that is no longer needed, back for
-/// the next lookups on this thread; a long one is dropped, so an idle thread keeps at
-/// most a few KiB.
+/// the next lookups on this thread (`inline::Spare`): a keep-alive request then builds
+/// its paths in buffers already allocated.
 pub(crate) fn give_back(path: PathBuf) {
-    if path.capacity() <= 4096 {
-        SPARE.with_borrow_mut(|spare| {
-            if spare.len() < SPARES {
-                spare.reserve_exact(SPARES);
-                spare.push(path);
-            }
-        });
-    }
+    inline::give_back(path);
 }
 
 /// A precompressed sidecar (`FILE.br`, `FILE.gz`) that exists and may be served.
@@ -132,7 +117,7 @@ pub struct Sidecar {
 /// regular file and, unless symlinks may be followed, really lie below the root. Any
 /// error means "no sidecar": the plain file is always a correct answer.
 pub fn sidecar(root: &Path, path: &Path, ext: &str, policy: Policy) -> Option<Sidecar> {
-    let mut candidate = spare_path().into_os_string();
+    let mut candidate = inline::take::<PathBuf>().into_os_string();
     candidate.push(path);
     candidate.push(".");
     candidate.push(ext);
