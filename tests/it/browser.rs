@@ -174,6 +174,17 @@ both_modes! {
         let server = TestServer::start(mode, root, &["--live", "--coi", "-H", csp]);
         let _page = Running::open(&browser, &server.url("/"));
         beacon(&server, "v=V1&n=1&c=rgb(255%2C%200%2C%200)");
+        // The page opens its event stream after it has loaded (and beaconed): a file
+        // saved before the stream is watching is reported as missed, a reload (by
+        // design), so the edit waits for the stream's access-log line (written once
+        // the stream watches). Without this wait the test failed now and then in CI.
+        assert!(
+            eventually(Duration::from_secs(30), || server
+                .stdout()
+                .contains("\"GET /.servedir/live?")),
+            "the page never opened its event stream:\n{}",
+            server.stdout()
+        );
         std::fs::write(root.join("style.css"), "#box { color: rgb(0, 0, 255) }").unwrap();
         beacon(&server, "v=V1&n=1&c=rgb(0%2C%200%2C%20255)");
         std::fs::write(root.join("index.html"), LIVE_PAGE.replace("V1", "V2")).unwrap();
